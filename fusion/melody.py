@@ -1,0 +1,149 @@
+"""The one type that flows through FusionGAN: a single-voice melody.
+
+A :class:`Melody` is a sequence of :class:`Note` s (MIDI pitch, onset and duration measured in
+beats, where one beat is a quarter note) plus the metadata that the pipeline needs: the genre it
+came from, where exactly it came from (``source_id``), its annotated key (tonic pitch class and
+mode), its meter and tempo.
+
+Conventions
+-----------
+* Time is in quarter notes ("beats"), whatever the meter's denominator.
+* Onset 0 is a downbeat: bars start at multiples of :attr:`Melody.bar_beats`. A pickup is placed
+  at the end of a (mostly empty) bar 0, so bar lines of the score and of the melody coincide.
+* Notes are in time order and never overlap (one voice); a rest is the gap between two notes.
+* ``key_tonic`` is a pitch class (C=0 .. B=11); after :func:`fusion.keys.to_c` it is 0.
+
+The grid (:data:`TICKS_PER_BEAT` = 12 ticks per quarter note) represents sixteenth notes
+(3 ticks), eighth-note triplets (4 ticks) and sixteenth-note triplets (2 ticks), which jazz needs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+#: Grid resolution: 12 ticks per quarter note = lcm(4 sixteenths, 3 triplet eighths).
+TICKS_PER_BEAT = 12
+
+GENRES = ("jazz", "folk")
+
+
+class Note(NamedTuple):
+    """One note: MIDI pitch (60 = middle C), onset and duration in beats (quarter notes)."""
+
+    pitch: int
+    onset: float
+    duration: float
+
+    @property
+    def end(self) -> float:
+        return self.onset + self.duration
+
+
+@dataclass(frozen=True)
+class Melody:
+    """A single-voice melody with its metadata (see module docstring for conventions)."""
+
+    notes: tuple[Note, ...]
+    genre: str | None = None
+    source_id: str = ""
+    title: str = ""
+    key_tonic: int | None = None
+    key_mode: str | None = None  # 'major', 'minor', 'dorian', 'chromatic', ... or None
+    key_source: str | None = None  # 'annotated', 'analysed' (music21) or None
+    meter: tuple[int, int] | None = (4, 4)  # (numerator, denominator); None = irregular
+    tempo: float = 120.0  # beats (quarter notes) per minute
+    transposition: int = 0  # semitones applied to the source to reach these pitches
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    # ----------------------------------------------------------------------------------------
+    @property
+    def bar_beats(self) -> float:
+        """Length of one bar in quarter notes (4/4 -> 4, 6/8 -> 3); 4 for irregular meter."""
+        if not self.meter:
+            return 4.0
+        num, den = self.meter
+        return num * 4.0 / den
+
+    @property
+    def duration(self) -> float:
+        """End of the last note in beats (0 for an empty melody)."""
+        return self.notes[-1].end if self.notes else 0.0
+
+    @property
+    def pitches(self) -> list[int]:
+        return [n.pitch for n in self.notes]
+
+    def __len__(self) -> int:
+        return len(self.notes)
+
+    def replace(self, **changes) -> "Melody":
+        """A copy with some fields changed (dataclasses.replace)."""
+        return dataclasses.replace(self, **changes)
+
+    # ----------------------------------------------------------------------------------------
+    def transpose(self, semitones: int) -> "Melody":
+        """Shift every pitch (and the key tonic) by ``semitones``."""
+        if semitones == 0:
+            return self
+        notes = tuple(Note(n.pitch + semitones, n.onset, n.duration) for n in self.notes)
+        tonic = None if self.key_tonic is None else (self.key_tonic + semitones) % 12
+        return self.replace(notes=notes, key_tonic=tonic, transposition=self.transposition + semitones)
+
+    def quantize(self, ticks_per_beat: int = TICKS_PER_BEAT) -> "Melody":
+        """Snap onsets and ends to the grid, keeping one voice.
+
+        Each onset is rounded to the nearest tick. Notes that would land on the tick of the note
+        before them are moved one tick later (a fast quintuplet run keeps all its notes); a note
+        lasts at least one tick and is cut where the next note starts. Durations are measured to
+        the rounded end, so a note ending on a grid line keeps its exact length.
+        """
+        ticks = self.to_ticks(ticks_per_beat)
+        notes = tuple(Note(p, on / ticks_per_beat, d / ticks_per_beat) for p, on, d in ticks)
+        return self.replace(notes=notes)
+
+    def to_ticks(self, ticks_per_beat: int = TICKS_PER_BEAT) -> list[tuple[int, int, int]]:
+        """The quantized notes as integer ``(pitch, onset_tick, duration_ticks)`` triples."""
+        out: list[list[int]] = []
+        for n in self.notes:
+            on = round(n.onset * ticks_per_beat)
+            end = round(n.end * ticks_per_beat)
+            if out and on <= out[-1][1]:
+                on = out[-1][1] + 1
+            if out:
+                prev = out[-1]
+                prev[2] = max(1, min(prev[2], on - prev[1]))
+            out.append([n.pitch, on, max(1, end - on)])
+        return [tuple(t) for t in out]  # type: ignore[misc]
+
+    def window(self, start: float, length: float) -> "Melody":
+        """The notes that start in ``[start, start + length)``, shifted to begin at 0 and cut at
+        the window's end. Used to cut training windows of whole bars."""
+        stop = start + length
+        notes = tuple(
+            Note(n.pitch, n.onset - start, min(n.end, stop) - n.onset)
+            for n in self.notes
+            if start <= n.onset < stop
+        )
+        return self.replace(notes=notes, extra={**self.extra, "window_start": start})
+
+    @classmethod
+    def from_notes(cls, notes, **meta) -> "Melody":
+        """Build a melody from ``(pitch, onset, duration)`` triples in any order, keeping one
+        voice, the highest sounding note (the "skyline"): sorted by onset, the highest pitch
+        wins at a shared onset; a lower note that starts while a higher one sounds is dropped; a
+        higher note cuts the one sounding before it."""
+        ordered = sorted(((int(p), float(o), float(d)) for p, o, d in notes), key=lambda t: (t[1], -t[0]))
+        kept: list[Note] = []
+        for p, o, d in ordered:
+            if d <= 0:
+                continue
+            if kept and o == kept[-1].onset:
+                continue  # a lower note at the same onset
+            if kept and kept[-1].end > o:
+                last = kept[-1]
+                if p < last.pitch:
+                    continue
+                kept[-1] = Note(last.pitch, last.onset, o - last.onset)
+            kept.append(Note(p, o, d))
+        return cls(notes=tuple(kept), **meta)

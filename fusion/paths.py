@@ -1,0 +1,39 @@
+"""Where FusionGAN finds its data and keeps its caches.
+
+* Data folder: ``$FUSION_DATA``; otherwise ``../shared/data`` next to the project when it
+  exists; otherwise ``./data`` in the project. The data is read at run time, never committed.
+* Cache folder: ``$FUSION_CACHE``; otherwise ``.cache/`` in the project (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The data folder (see module docstring); it need not exist yet."""
+    env = os.environ.get("FUSION_DATA")
+    if env:
+        return Path(env).expanduser().resolve()
+    shared = PROJECT_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared.resolve()
+    return PROJECT_ROOT / "data"
+
+
+def cache_dir() -> Path:
+    """The cache folder, created on demand."""
+    env = os.environ.get("FUSION_CACHE")
+    path = Path(env).expanduser() if env else PROJECT_ROOT / ".cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def wjazzd_dir() -> Path:
+    return data_dir() / "wjazzd"
+
+
+def essen_kern_dir() -> Path:
+    return data_dir() / "essen"
