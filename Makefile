@@ -1,0 +1,44 @@
+# FusionGAN: `make run` starts the app, `make test` runs the whole test suite.
+# Each target installs what it needs: Debian packages (apt-get), a .venv with requirements.txt
+# (torch pinned to the CPU wheel 2.13.0), and for tests pytest + playwright (Debian's chromium).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_DISABLE_TELEMETRY := 1
+export PYTHON
+
+.PHONY: run test system-packages system-packages-test bench stats clean-cache
+
+run: system-packages $(VENV)/.installed
+	$(PY) app.py
+
+test: system-packages-test $(VENV)/.installed-test
+	$(PY) -m pytest
+
+system-packages:
+	@scripts/install-system-packages.sh libfluidsynth3
+
+system-packages-test:
+	@scripts/install-system-packages.sh libfluidsynth3 chromium
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+# Benchmarks (numbers go to docs/performance.md) and data statistics.
+bench: system-packages $(VENV)/.installed
+	$(PY) bench/bench_load.py
+	$(PY) bench/bench_render.py
+
+stats: $(VENV)/.installed
+	$(PY) -m fusion data stats
+
+clean-cache:
+	rm -rf .cache
