@@ -5,7 +5,8 @@ Pipeline for one genre (each step a small function below):
 
 1. :func:`parsed` -- every piece of the source as a :class:`Melody` with its key completed
    (cached on disk: parsing the Essen tunes takes minutes, a cached load about a second);
-2. :func:`normalised` -- transposed so that the tonic is C (all pieces, all modes);
+2. :func:`normalised` -- transposed so that the tonic is C (all pieces, all modes) and
+   quantized to the 12-ticks-per-beat grid, so windows and tokens are exact;
 3. :func:`kept` -- filters: pieces with notes; the mode filter (``major`` as in the paper, or
    ``all``);
 4. :func:`split_of` -- train / val / test *by piece*, from a hash of the seed and the piece's id,
@@ -84,9 +85,10 @@ def parsed(genre: str, source: str) -> tuple[tuple[Melody, ...], tuple[str, ...]
 
 # 2.-4. normalise, filter, split ---------------------------------------------------------------
 def normalised(melodies) -> list[Melody]:
-    """Every piece transposed so its tonic is C (:func:`fusion.keys.to_c`); a piece without a
+    """Every piece transposed so its tonic is C (:func:`fusion.keys.to_c`) and quantized to the
+    grid (:meth:`fusion.melody.Melody.quantize`); a piece without a
     key (only an empty one) is left as it is and dropped by the 'with notes' filter."""
-    return [keys.to_c(m) if m.key_tonic is not None else m for m in melodies]
+    return [(keys.to_c(m) if m.key_tonic is not None else m).quantize() for m in melodies]
 
 
 def filters(settings: Settings) -> list[tuple[str, callable]]:
