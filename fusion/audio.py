@@ -3,18 +3,20 @@
 A :class:`Renderer` owns one FluidSynth synthesizer with one SoundFont loaded (by default
 ``TimGM6mb.sf2``, the small General MIDI SoundFont that ships inside the pretty_midi package) and
 turns a :class:`~fusion.melody.Melody` (or a ``pretty_midi.PrettyMIDI``) into a mono float32
-waveform. Loading a SoundFont is the slow part of synthesis, so the app keeps one renderer
+waveform. Creating a synthesizer and loading a SoundFont costs about as much as rendering 30 s
+of melody with TimGM6mb (far more with a large SoundFont), so the app keeps one renderer
 (:func:`default_renderer`) and renders every request with it, one at a time (a lock guards the
 synthesizer because Gradio calls handlers from several threads).
 
 Reproducibility: a synthesizer keeps state from one render to the next (release tails of long
-notes, reverb and chorus, the voices' filters, the position of FluidSynth's 64-sample block and
-of its dither table). Before each render the renderer silences and resets the synthesizer, lets
-what is left decay, and brings it back to the same state, so the same melody always gives the
-same audio (up to +-1 or 2 least significant bits), whatever was rendered before. FluidSynth's
-reverb and chorus are modulated by free-running oscillators that cannot be reset, so they are off
-by default (``effects=False``: a dry, reproducible sound); ``effects=True`` turns them on for a
-roomier sound whose samples differ a little from one render to the next.
+notes, reverb and chorus, traces of earlier notes in reused voice slots, the position of
+FluidSynth's 64-sample block and of its dither table). Before each render the renderer silences
+and resets the synthesizer, lets what is left decay, and brings it back to the same state, so the
+same melody gives the same audio whatever was rendered before: equal to a couple of least
+significant bits, at worst with one sub-millisecond click that differs. FluidSynth's reverb and
+chorus are modulated by free-running oscillators that cannot be reset, so they are off by default
+(``effects=False``: a dry, reproducible sound); ``effects=True`` turns them on for a roomier
+sound whose samples differ from one render to the next (it sounds the same).
 
 The audio of a melody starts at beat 0 (a leading rest is silence) and lasts the melody's length
 in seconds at the chosen tempo, plus one second for the last note's release.
@@ -33,6 +35,9 @@ from fusion.melody import Melody
 DEFAULT_SAMPLE_RATE = 44100
 #: Peak level of the returned audio (a little headroom below full scale).
 PEAK = 0.9
+#: Longest audio one render may produce, in seconds (a 1 MB MIDI file can last hours, and the
+#: samples are held in memory: 10 minutes at 44.1 kHz are about 200 MB while rendering).
+MAX_RENDER_SECONDS = 600.0
 #: The General MIDI SoundFont bundled with pretty_midi (about 6 MB).
 BUNDLED_SF2 = "TimGM6mb.sf2"
 INSTALL_HINT = "apt-get install -y libfluidsynth3"
@@ -91,13 +96,15 @@ class Renderer:
     """One FluidSynth synthesizer with one SoundFont, reused for every render.
 
     ``sf2_path``: a SoundFont 2 file (default: the bundled ``TimGM6mb.sf2``); ``sample_rate`` in
-    Hz; ``effects``: FluidSynth's reverb and chorus (see the module docstring). Raises
+    Hz; ``effects``: FluidSynth's reverb and chorus (see the module docstring); ``max_seconds``:
+    longer music is refused with a ValueError before any sample is made. Raises
     :class:`AudioError` when FluidSynth is missing or the SoundFont cannot be loaded. Use as a
     context manager or call :meth:`close`.
     """
 
     def __init__(self, sf2_path: str | os.PathLike | None = None,
-                 sample_rate: int = DEFAULT_SAMPLE_RATE, effects: bool = False) -> None:
+                 sample_rate: int = DEFAULT_SAMPLE_RATE, effects: bool = False,
+                 max_seconds: float = MAX_RENDER_SECONDS) -> None:
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer)) \
                 or not 8000 <= sample_rate <= 192000:
             raise ValueError(f"sample_rate must be an integer from 8000 to 192000 Hz, got {sample_rate!r}")
@@ -105,6 +112,7 @@ class Renderer:
         self.sample_rate = int(sample_rate)
         self.sf2_path = Path(sf2_path).expanduser() if sf2_path is not None else bundled_soundfont()
         self.effects = bool(effects)
+        self.max_seconds = float(max_seconds)
         _check_soundfont(self.sf2_path)
 
         counting_base = fluidsynth.Synth
@@ -156,14 +164,15 @@ class Renderer:
         synth.system_reset()
         chunk = max(_BLOCK, self.sample_rate // 10)
         for _ in range(int(_MAX_DRAIN_S * self.sample_rate / chunk)):
-            if np.abs(synth.get_samples(chunk)).max(initial=0) <= _SILENT:
+            block = synth.get_samples(chunk).astype(np.int32)  # abs(-32768) overflows int16
+            if np.abs(block).max(initial=0) <= _SILENT:
                 break
 
     def _reset(self) -> None:
         """Bring the synthesizer to the same state before every render.
 
-        FluidSynth reuses voice slots whose filters keep a trace of their previous note, so all
-        slots are first given the same short, inaudible history (every key of program 0 at
+        FluidSynth reuses voice slots that keep a trace of their previous note (a different
+        click at the next note's start), so all slots are first given the same short history (every key of program 0 at
         velocity 1 for one block); then the frame count is padded to a multiple of the dither
         table, which is also a multiple of the 64-frame block.
         """
@@ -208,9 +217,13 @@ class Renderer:
         ``program``: General MIDI instrument (0-127; default 0 = piano for a melody, and the
         file's own instruments for a PrettyMIDI); ``tempo`` in beats per minute (default: the
         melody's). The audio is peak-normalised to :data:`PEAK`; a melody without notes gives one
-        second of silence.
+        second of silence; music longer than ``max_seconds`` raises ValueError.
         """
         pm = self._to_midi(melody_or_pm, program, tempo)
+        seconds = pm.get_end_time()
+        if seconds > self.max_seconds:
+            raise ValueError(f"This music lasts {seconds / 60:.1f} minutes; at most "
+                             f"{self.max_seconds / 60:g} minutes can be turned into audio.")
         with self._lock:
             if self._closed:
                 raise AudioError("This renderer has been closed.")

@@ -126,6 +126,14 @@ def test_invalid_program_is_rejected(renderer):
         renderer.render(tune(), program=128)
 
 
+def test_too_long_music_is_refused_before_rendering():
+    with audio.Renderer(max_seconds=60) as r:
+        long_melody = Melody(notes=(Note(60, 0.0, 1.0), Note(62, 130.0, 1.0)), tempo=120)  # 65.5 s
+        with pytest.raises(ValueError, match="minutes"):
+            r.render(long_melody)
+        assert rms(r.render(long_melody, tempo=240)) > 0.001  # 32.75 s is fine
+
+
 def test_empty_melody_gives_one_second_of_silence(renderer):
     out = renderer.render(Melody(notes=()))
     assert out.dtype == np.float32 and len(out) == SR and not out.any()
@@ -163,6 +171,14 @@ def test_other_sample_rate(tmp_path):
         path = r.write_wav(out, tmp_path / "low.wav")
     rate, data = wavfile.read(str(path))
     assert rate == 22050 and len(data) == len(out)
+
+
+def test_effects_on_still_renders_the_melody():
+    with audio.Renderer(effects=True) as wet, audio.Renderer() as dry:
+        a, b = wet.render(tune(), program=48), dry.render(tune(), program=48)
+    expected = tune().duration * 60 / 120
+    assert expected <= len(a) / SR <= expected + TAIL_S and rms(a) > 0.02
+    assert rms(a - b) > 0.05 * rms(b)  # reverb and chorus change the sound
 
 
 def test_bad_sample_rate_is_rejected():
