@@ -108,7 +108,7 @@ def build_app(corpora: Corpora | None = None) -> gr.Blocks:
         audio = gr.Audio(label="Melody", autoplay=True, elem_id="audio")
         roll = gr.Plot(label="Piano roll", elem_id="roll")
         play.click(lambda g: play_real(corpora, g), inputs=genre, outputs=[audio, roll, info],
-                   concurrency_limit=4)
+                   api_name="play_real", concurrency_limit=4)
         play.click(lambda: status_markdown(corpora), outputs=status)
         demo.load(lambda: status_markdown(corpora), outputs=status)
     return demo
