@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,10 +25,8 @@ PARSER_VERSION = 1
 
 def fingerprint(files: list[Path], **settings: Any) -> str:
     """SHA-256 over the files' (path, size, mtime) and the JSON of ``settings``."""
-    import music21
-
     h = hashlib.sha256()
-    h.update(json.dumps({"parser": PARSER_VERSION, "music21": music21.__version__, **settings},
+    h.update(json.dumps({"parser": PARSER_VERSION, "music21": version("music21"), **settings},
                         sort_keys=True, default=str).encode())
     for f in files:
         st = os.stat(f)

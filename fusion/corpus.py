@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from fusion import cache, folk, jazz, keys
@@ -29,7 +29,6 @@ from fusion.tokens import Vocabulary
 
 MODE_FILTERS = ("major", "all")
 SPLITS = ("train", "val", "test")
-_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
 @dataclass(frozen=True)
@@ -157,9 +156,13 @@ class Corpus:
     errors: tuple[str, ...]
     filter_counts: dict[str, int]
     all_pieces: tuple[Melody, ...]  # every piece read, before normalisation
+    _windows: dict[str, list[Melody]] = field(default_factory=dict, repr=False)
 
     def windows(self, split: str) -> list[Melody]:
-        return [w for m in self.pieces[split] for w in windows(m, self.settings)]
+        """The split's training windows (computed once)."""
+        if split not in self._windows:
+            self._windows[split] = [w for m in self.pieces[split] for w in windows(m, self.settings)]
+        return self._windows[split]
 
     def sequences(self, split: str, vocab: Vocabulary, augment: tuple[int, int] | None = None,
                   rng: random.Random | None = None) -> list[list[int]]:
@@ -194,7 +197,7 @@ def load(genre: str, settings: Settings = Settings()) -> Corpus:
 def key_name(tonic: int | None, mode: str | None) -> str:
     if tonic is None:
         return "unknown"
-    return f"{_NAMES[tonic]} {mode or '?'}"
+    return f"{keys.PITCH_CLASS_NAMES[tonic]} {mode or '?'}"
 
 
 def meter_name(meter) -> str:

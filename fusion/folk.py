@@ -143,25 +143,25 @@ def _quiet():
 
 def _abc_job(item: tuple[str, list[str]]) -> tuple[list[Melody], list[str]]:
     file_name, tunes = item
-    out, errors = [], []
-    with _quiet():
-        for tune in tunes:
-            try:
-                out.append(keys.complete_key(parse_abc_tune(tune, file_name)))
-            except Exception as exc:  # a tune music21 cannot read is reported, not fatal
-                errors.append(f"{file_name} X:{_abc_field(tune, 'X')}: {exc}")
-    return out, errors
+    return _parse_each(tunes, lambda t: parse_abc_tune(t, file_name),
+                       lambda t: f"{file_name} X:{_abc_field(t, 'X')}")
 
 
 def _kern_job(item: tuple[str, list[str]]) -> tuple[list[Melody], list[str]]:
     root, files = item
+    return _parse_each(files, lambda f: parse_kern_file(Path(f), Path(root)), str)
+
+
+def _parse_each(items, parse, label) -> tuple[list[Melody], list[str]]:
+    """Parse and complete the key of each item; one that music21 cannot read is reported as
+    ``"<label>: <error>"``, not fatal."""
     out, errors = [], []
     with _quiet():
-        for f in files:
+        for item in items:
             try:
-                out.append(keys.complete_key(parse_kern_file(Path(f), Path(root))))
+                out.append(keys.complete_key(parse(item)))
             except Exception as exc:
-                errors.append(f"{f}: {exc}")
+                errors.append(f"{label(item)}: {exc}")
     return out, errors
 
 

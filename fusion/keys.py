@@ -20,6 +20,9 @@ import re
 
 from fusion.melody import Melody
 
+#: Pitch-class names, C=0 .. B=11, as used in key names and pitch names.
+PITCH_CLASS_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11, "H": 11}
 
 MODE_NAMES = {

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from fusion.keys import PITCH_CLASS_NAMES
 from fusion.melody import Melody
-
-_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 
 
 def pitch_name(pitch: int) -> str:
     """Scientific pitch name: 60 -> ``C4``."""
-    return f"{_NAMES[pitch % 12]}{pitch // 12 - 1}"
+    return f"{PITCH_CLASS_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
 def figure(melody: Melody, title: str = "") -> go.Figure:
