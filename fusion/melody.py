@@ -18,6 +18,7 @@ The grid (:data:`TICKS_PER_BEAT` = 12 ticks per quarter note) represents sixteen
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -120,11 +121,11 @@ class Melody:
         """The notes that start in ``[start, start + length)``, shifted to begin at 0 and cut at
         the window's end. Used to cut training windows of whole bars."""
         stop = start + length
-        notes = tuple(
-            Note(n.pitch, n.onset - start, min(n.end, stop) - n.onset)
-            for n in self.notes
-            if start <= n.onset < stop
-        )
+        onset = lambda n: n.onset  # noqa: E731 - notes are sorted by onset: binary search
+        lo = bisect.bisect_left(self.notes, start, key=onset)
+        hi = bisect.bisect_left(self.notes, stop, key=onset)
+        notes = tuple(Note(n.pitch, n.onset - start, min(n.end, stop) - n.onset)
+                      for n in self.notes[lo:hi])
         return self.replace(notes=notes, extra={**self.extra, "window_start": start})
 
     @classmethod
