@@ -192,7 +192,7 @@ class Renderer:
 
         import pretty_midi
 
-        from fusion.midi import melody_to_midi
+        from fusion.midi import check_int, melody_to_midi
 
         if isinstance(item, Melody):
             return melody_to_midi(item, tempo=tempo, program=0 if program is None else program)
@@ -201,8 +201,7 @@ class Renderer:
                 raise ValueError("tempo applies to melodies; a PrettyMIDI carries its own tempo")
             if program is None:
                 return item
-            if isinstance(program, bool) or not isinstance(program, int) or not 0 <= program <= 127:
-                raise ValueError(f"program must be an integer from 0 to 127, got {program!r}")
+            check_int("program", program, 0, 127)
             pm = copy.deepcopy(item)
             for instrument in pm.instruments:
                 if not instrument.is_drum:

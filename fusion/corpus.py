@@ -151,12 +151,20 @@ class Corpus:
     source: str
     settings: Settings
     pieces: dict[str, list[Melody]]  # split -> pieces
-    read: int
-    notes: int
     errors: tuple[str, ...]
     filter_counts: dict[str, int]
     all_pieces: tuple[Melody, ...]  # every piece read, before normalisation
     _windows: dict[str, list[Melody]] = field(default_factory=dict, repr=False)
+
+    @property
+    def read(self) -> int:
+        """Pieces read from the source."""
+        return len(self.all_pieces)
+
+    @property
+    def notes(self) -> int:
+        """Notes in all pieces read."""
+        return sum(len(m) for m in self.all_pieces)
 
     def windows(self, split: str) -> list[Melody]:
         """The split's training windows (computed once)."""
@@ -188,8 +196,7 @@ def load(genre: str, settings: Settings = Settings()) -> Corpus:
     by_split: dict[str, list[Melody]] = {s: [] for s in SPLITS}
     for m in pieces:
         by_split[split_of(m.source_id, settings)].append(m)
-    return Corpus(genre=genre, source=source, settings=settings, pieces=by_split,
-                  read=len(melodies), notes=sum(len(m) for m in melodies), errors=errors,
+    return Corpus(genre=genre, source=source, settings=settings, pieces=by_split, errors=errors,
                   filter_counts=counts, all_pieces=melodies)
 
 

@@ -183,9 +183,8 @@ def load_abc(workers: int | None = None, limit: int | None = None) -> tuple[list
     Returns ``(melodies, errors)``; ``limit`` keeps the first tunes of each file (for tests)."""
     items = []
     for f in abc_files():
-        tunes = split_abc_tunes(f.read_text(encoding="utf-8", errors="replace"))
-        for i in range(0, len(tunes[:limit]), 100):
-            items.append((f.name, tunes[:limit][i:i + 100]))
+        tunes = split_abc_tunes(f.read_text(encoding="utf-8", errors="replace"))[:limit]
+        items += [(f.name, tunes[i:i + 100]) for i in range(0, len(tunes), 100)]
     return _run(_abc_job, items, workers)
 
 

@@ -62,7 +62,8 @@ class MidiTooLargeError(MidiFileError):
 
 # -------------------------------------------------------------------------------------------------
 # Melody -> MIDI
-def _check_int(name: str, value: int, low: int, high: int) -> int:
+def check_int(name: str, value: int, low: int, high: int) -> int:
+    """``value`` if it is an integer (not a bool) in ``[low, high]``, else a ValueError."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
     return value
@@ -91,8 +92,8 @@ def melody_to_midi(melody: Melody, tempo: float | None = None, program: int = 0,
     tempo = float(melody.tempo if tempo is None else tempo)
     if not tempo > 0 or tempo == float("inf"):
         raise ValueError(f"tempo must be a positive number of beats per minute, got {tempo!r}")
-    _check_int("program", program, 0, 127)
-    _check_int("velocity", velocity, 1, 127)
+    check_int("program", program, 0, 127)
+    check_int("velocity", velocity, 1, 127)
 
     pm = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=tempo)
     num, den = _time_signature(melody.meter)
@@ -218,8 +219,13 @@ def load_midi(source: MidiSource, max_bytes: int = MAX_MIDI_BYTES) -> pretty_mid
     Raises :class:`MidiTooLargeError`, :class:`NotMidiError` or :class:`CorruptMidiError`; the
     notes are not checked (see :func:`midi_to_melody`).
     """
-    data, _ = _read_limited(source, max_bytes)
-    return _parse(_check_header(data))
+    return _load(source, max_bytes)[0]
+
+
+def _load(source: MidiSource, max_bytes: int) -> tuple[pretty_midi.PrettyMIDI, str]:
+    """The parsed file and its name (empty for bare bytes)."""
+    data, name = _read_limited(source, max_bytes)
+    return _parse(_check_header(data)), name
 
 
 def _tidy_bpm(bpm: float) -> float:
@@ -265,10 +271,9 @@ def midi_to_melody(source: MidiSource, genre: str | None = None, source_id: str 
     ``source_id`` and ``title`` default to the file name (or ``"midi"`` for bare bytes).
     Raises a :class:`MidiFileError` subclass for every unusable file.
     """
-    data, name = _read_limited(source, max_bytes)
-    pm = _parse(_check_header(data))
+    pm, name = _load(source, max_bytes)
     try:
-        pitched = [(ins, n) for ins in pm.instruments if not ins.is_drum for n in ins.notes]
+        pitched = [n for ins in pm.instruments if not ins.is_drum for n in ins.notes]
         drums = sum(len(ins.notes) for ins in pm.instruments if ins.is_drum)
         if not pitched:
             if drums:
@@ -277,7 +282,7 @@ def midi_to_melody(source: MidiSource, genre: str | None = None, source_id: str 
             raise EmptyMidiError("This MIDI file contains no notes.")
         ticks_per_beat = float(pm.resolution)
         triples = []
-        for _, note in pitched:
+        for note in pitched:
             on = pm.time_to_tick(note.start)
             off = pm.time_to_tick(note.end)
             triples.append((note.pitch, on / ticks_per_beat, (off - on) / ticks_per_beat))

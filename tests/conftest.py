@@ -1,12 +1,10 @@
 """Shared test set-up: no telemetry, the real data, and the parsed corpora (cached on disk, so
 only the first run of a machine pays the parse)."""
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pytest  # noqa: E402
 

@@ -19,8 +19,6 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:  # runnable without a conftest or an installed package
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from fusion import download as dl  # noqa: E402
 

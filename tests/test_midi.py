@@ -17,8 +17,6 @@ import pytest  # noqa: E402
 from scipy.io import wavfile  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:  # runnable without a conftest or an installed package
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from fusion import midi  # noqa: E402
 from fusion.melody import TICKS_PER_BEAT, Melody, Note  # noqa: E402
