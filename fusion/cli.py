@@ -1,9 +1,10 @@
-"""Command line: ``python -m fusion data stats|download``."""
+"""Command line: ``python -m fusion data stats|download``, ``train``, ``generate``."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -15,6 +16,60 @@ def _stats(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2, sort_keys=True))
     else:
         print(corpus.format_stats(stats))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import shutil
+    import time
+
+    import torch
+
+    from fusion import curves, export, train
+    from fusion.presets import PRESETS
+
+    torch.set_num_threads(args.threads)
+    preset = PRESETS[args.preset]
+    if args.seed is not None:
+        import dataclasses
+        preset = dataclasses.replace(preset, seed=args.seed)
+    official = args.preset == "paper"
+    run_dir = Path(args.run_dir or f"runs/{preset.name}")
+    out = Path(args.out or ("checkpoints" if official else run_dir / "checkpoints"))
+    reports = Path(args.reports or ("reports" if official else run_dir / "reports"))
+    if args.fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    systems = args.systems or list(train.SYSTEMS)
+    t0 = time.time()
+    trainer = train.Trainer(preset, run_dir, systems=systems, device=args.device, progress=not args.quiet)
+    print(f"training {', '.join(systems)} with preset {preset.name!r} on {trainer.device}; stages: "
+          f"{', '.join(trainer.stages)}" + (f" (done already: {', '.join(trainer.done)})" if trainer.done else ""),
+          file=sys.stderr)
+    extra = trainer.run()
+    written = export.export(trainer, out, "python -m fusion " + " ".join(args.argv))
+    records = curves.read_log(run_dir / "log.jsonl")
+    html = curves.write(records, reports / f"training_{preset.name}.html",
+                        title=f"FusionGAN training, preset {preset.name}")
+    shutil.copyfile(run_dir / "log.jsonl", reports / f"training_{preset.name}.jsonl")
+    print(json.dumps({"checkpoints": str(out), "systems": written, "curves": str(html),
+                      "run_seconds": extra.get("run_seconds"), "this_call_seconds": round(time.time() - t0, 1),
+                      "val_nll": extra.get("val_nll")}, indent=1))
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from fusion import midi, systems
+
+    if not 1 <= args.n <= 10_000:
+        raise ValueError(f"--n must be in 1..10000, got {args.n}")
+    system = systems.load_generator(args.system, args.checkpoints)
+    mels = system.sample(args.n, bars=args.bars, seed=args.seed, temperature=args.temperature, top_k=args.top_k)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, m in enumerate(mels):
+        path = out / f"{args.system}-seed{args.seed}-{i + 1:03d}.mid"
+        midi.save_midi(m, path)
+        print(path)
     return 0
 
 
@@ -38,12 +93,41 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=_stats)
 
     download.register(data_sub)
+
+    from fusion import systems, train
+    from fusion.presets import PRESETS
+
+    tr = top.add_parser("train", help="train every system (or --systems ...) and write checkpoints")
+    tr.add_argument("--preset", default="paper", choices=sorted(PRESETS))
+    tr.add_argument("--systems", nargs="+", choices=train.SYSTEMS, help="a subset of the systems")
+    tr.add_argument("--run-dir", help="where the resumable state and log go (default runs/<preset>)")
+    tr.add_argument("--out", help="checkpoint folder (default checkpoints/ for paper, else <run-dir>/checkpoints)")
+    tr.add_argument("--reports", help="where the curves go (default reports/ for paper, else <run-dir>/reports)")
+    tr.add_argument("--fresh", action="store_true", help="discard a previous run's state instead of resuming")
+    tr.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
+    tr.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    tr.add_argument("--seed", type=int, help="override the preset's seed")
+    tr.add_argument("--quiet", action="store_true", help="no progress bars")
+    tr.set_defaults(func=_train)
+
+    ge = top.add_parser("generate", help="write K MIDI files from a trained system")
+    ge.add_argument("--system", required=True, choices=list(systems.SYSTEMS))
+    ge.add_argument("--n", type=int, default=4, help="how many melodies")
+    ge.add_argument("--bars", type=int, default=4, help="bars of 4/4 per melody")
+    ge.add_argument("--seed", type=int, default=0)
+    ge.add_argument("--temperature", type=float, default=1.0)
+    ge.add_argument("--top-k", type=int, default=0)
+    ge.add_argument("--checkpoints", help="checkpoint folder (default checkpoints/)")
+    ge.add_argument("--out", required=True, help="folder for the MIDI files")
+    ge.set_defaults(func=_generate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError) as exc:

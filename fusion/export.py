@@ -1,0 +1,116 @@
+"""From a finished training run to ``checkpoints/<system>/`` with model cards, and its curves.
+
+The model card of each system records how it was made: the command, preset, commit, device,
+wall time, the data (sources, piece and window counts, SHA-256 of the token sequences), the
+parameter count, validation likelihood on both genres and the final critic estimates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+import torch
+
+from fusion import paths, systems
+from fusion.baselines import NoteDistribution
+from fusion.train import NEEDS, Trainer
+
+#: critic estimates relevant to each system (keys of Trainer.extra["final"])
+CRITICS = {
+    "fusion": ["fusion:D_F", "fusion:D_F:balance", "fusion:D_A", "fusion:D_B"],
+    "jazz": ["adv_jazz:D_A", "fusion:D_A", "fusion:D_A:balance"],
+    "folk": ["adv_folk:D_B", "fusion:D_B", "fusion:D_B:balance"],
+    "mle": ["critic_fusion:D_F"],
+    "gan": ["critic_fusion:D_F", "gan:D_GAN"],
+    "rl": ["rl:D_RL_B", "rl:D_RL_A"],
+    "rm": [], "mc": [],
+}
+
+
+def git_commit() -> dict:
+    def run(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": run("rev-parse", "HEAD") or "unknown",
+            "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
+
+
+def card(name: str, config: dict) -> str:
+    t = config["training"]
+    lines = [f"# FusionGAN checkpoint: `{name}`", "", config["description"] + ".", "",
+             "| | |", "|---|---|",
+             f"| command | `{t['command']}` |",
+             f"| preset | `{t['preset']['name']}` |",
+             f"| commit | `{t['commit']['commit']}`{' (uncommitted changes)' if t['commit']['dirty'] else ''} |",
+             f"| finished | {t['finished']} |",
+             f"| wall time of the run | {t['run_seconds'] / 60:.1f} min (all stages; this system's: "
+             f"{', '.join(f'{s} {v:.0f} s' for s, v in t['stage_seconds'].items())}) |",
+             f"| device | {t['device']}, torch {t['torch']}, {t['threads']} threads, {t['machine']} |",
+             f"| parameters | {config.get('parameters', 0):,} |"]
+    for key, val in config.get("validation_nll", {}).items():
+        lines.append(f"| validation NLL, {key} | {val:.4f} nats/token |")
+    for key, val in config.get("critic_estimates", {}).items():
+        lines.append(f"| final critic estimate `{key}` | {val:.4f} |")
+    lines += ["", "## Data", "", f"Token data SHA-256: `{t['data_sha256']}`", "",
+              "| genre | source | pieces train/val/test | windows train/val/test | skipped (> max tokens) |",
+              "|---|---|---|---|---|"]
+    for g, c in t["data"].items():
+        p, w, s = c["pieces"], c["windows"], c["skipped_longer_than_max_tokens"]
+        lines.append(f"| {g} | {c['source']} | {p['train']}/{p['val']}/{p['test']} | "
+                     f"{w['train']}/{w['val']}/{w['test']} | {s['train']}/{s['val']}/{s['test']} |")
+    lines += ["", "Read at run time from the data folder (`$FUSION_DATA`, default `../shared/data`); "
+              "no data is stored here. Major-key pieces transposed to C, 16-beat windows "
+              "(`docs/method.md`).", "", "## Preset", "", "```json",
+              json.dumps(t["preset"], indent=1), "```", ""]
+    return "\n".join(lines)
+
+
+def export(trainer: Trainer, out: str | Path, command: str) -> list[str]:
+    """Write a checkpoint folder for every system of the run; returns their names."""
+    out = Path(out)
+    data = trainer.data
+    base = {
+        "command": command,
+        "preset": trainer.preset.to_dict(),
+        "commit": git_commit(),
+        "finished": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "run_seconds": trainer.extra.get("run_seconds", sum(trainer.extra["stage_seconds"].values())),
+        "device": str(trainer.device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "machine": f"{platform.machine()} {platform.system()}",
+        "data": data.counts(), "data_sha256": data.digest(),
+    }
+    written = []
+    for name in trainer.systems:
+        keys, description = systems.SYSTEMS[name]
+        seconds = trainer.extra["stage_seconds"]
+        training = dict(base, stage_seconds={s: seconds[s] for s in NEEDS[name] if s in seconds})
+        config = {"system": name, "description": description, "training": training,
+                  "critic_estimates": {k: trainer.extra["final"][k] for k in CRITICS[name]
+                                       if k in trainer.extra["final"]}}
+        folder = out / name
+        if keys:
+            models = [trainer.modules[k].cpu() for k in keys]
+            config["parameters"] = sum(m.parameter_count() for m in models)
+            config["validation_nll"] = {}
+            for k, m in zip(keys, models):
+                label = f" ({k})" if len(keys) > 1 else ""
+                for genre in ("jazz", "folk"):
+                    config["validation_nll"][f"{genre} val{label}"] = round(trainer.val_nll(m.to(trainer.device), genre), 4)
+                m.cpu()
+            systems.write(folder, name, config, trainer.vocab, models=models, card="")
+        else:
+            dist = NoteDistribution.from_dict(trainer.extra[name])
+            config["parameters"] = len(dist.events) + len(dist.durations)
+            systems.write(folder, name, config, trainer.vocab, distribution=dist, card="")
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "README.md").write_text(card(name, config))
+        written.append(name)
+    for m in trainer.modules.values():
+        m.to(trainer.device)
+    return written

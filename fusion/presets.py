@@ -1,0 +1,79 @@
+"""Training presets: every size and schedule of a training run in one frozen record.
+
+``paper`` is the configuration the committed checkpoints come from (sizes chosen by validation
+likelihood, ``scripts/size_sweep.py``; schedule scaled so that the whole run fits in 90 minutes on
+a 2-core CPU, see ``docs/method.md``); ``smoke`` runs every stage on a tiny slice of the data in
+well under a minute, for the tests.
+
+Schedule vocabulary (Algorithm 1): ``mle_steps`` teacher-forced batches per generator;
+``critic_pre_steps`` critic batches before the adversarial loop; an adversarial *round* is
+``g_steps`` policy-gradient steps followed by ``d_steps`` critic steps, each on a fresh batch of
+generated melodies.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from fusion.critic import CriticConfig
+from fusion.generator import GeneratorConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    generator: GeneratorConfig = GeneratorConfig()
+    critic: CriticConfig = CriticConfig()
+    window_limit: int | None = None  # smoke: first N windows per genre and split
+    max_tokens: int = 200  # training windows longer than this (0.9% of jazz windows) are skipped
+    batch: int = 64
+    # MLE (Algorithm 1, steps 2 and 3)
+    mle_steps: dict = field(default_factory=lambda: {"jazz": 3000, "folk": 3000, "fusion": 4000})
+    mle_lr: float = 3e-3
+    eval_every: int = 250
+    # critics
+    critic_lr: float = 2e-4
+    critic_pre_steps: int = 200
+    gp_lambda: float = 10.0
+    drift: float = 1e-3
+    balance_beta: float = 1.0
+    # policy gradient
+    pg_lr: float = 1e-3
+    pg_batch: int = 32
+    n_prefixes: int = 4
+    n_rollouts: int = 4
+    rollout_keep: float = 0.8
+    # adversarial pre-training per source, GAN and RL baselines
+    adv_rounds: int = 5
+    adv_g_steps: int = 20
+    adv_d_steps: int = 20
+    # fusion (Algorithm 1, step 4)
+    fusion_rounds: int = 10
+    fusion_g_steps: int = 10
+    fusion_d_steps: int = 10
+    window_beats: int = 16
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["generator"] = self.generator.to_dict()
+        d["critic"] = self.critic.to_dict()
+        return d
+
+
+PRESETS = {
+    "paper": Preset(
+        name="paper",
+        generator=GeneratorConfig(embed=64, hidden=128),
+        critic=CriticConfig(embed=32, widths=(1, 2, 3, 4, 5, 6, 8, 10, 15, 20), filters=24),
+    ),
+    "smoke": Preset(
+        name="smoke",
+        generator=GeneratorConfig(embed=16, hidden=16),
+        critic=CriticConfig(embed=8, widths=(1, 2, 4), filters=4),
+        window_limit=64, batch=16,
+        mle_steps={"jazz": 20, "folk": 20, "fusion": 20}, eval_every=10,
+        critic_pre_steps=3, pg_batch=4, n_prefixes=2, n_rollouts=2,
+        adv_rounds=1, adv_g_steps=2, adv_d_steps=2,
+        fusion_rounds=1, fusion_g_steps=2, fusion_d_steps=2,
+    ),
+}

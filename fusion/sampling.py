@@ -1,0 +1,105 @@
+"""Batched, grammar-constrained sampling from one generator or a weighted mixture of several.
+
+Each step draws the next token of every row at once from
+
+    p(v) ∝ top_k( sum_i w_i * softmax(logits_i / T)[v] * allowed(v) )
+
+where ``allowed`` is the grammar mask (:class:`fusion.grammar.Grammar`: only tokens that keep a
+valid melody of exactly ``total`` ticks), ``T`` the temperature, ``w_i`` the mixing weights of the
+generators (one generator: ``w = (1,)``; the demo's fusion slider mixes the jazz, fusion and folk
+generators this way) and ``top_k`` keeps the k most probable tokens (0 keeps all). Each model's
+logits are masked before its softmax, so every model's distribution is over valid tokens only.
+
+:func:`next_token_probs` is that distribution for one step; :func:`continue_rows` runs it until
+every row has ended; :func:`sample` starts from BOS or from a primer melody's tokens.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from fusion.generator import NEG_INF, Generator
+from fusion.grammar import Grammar
+
+
+def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,
+                     temperature: float = 1.0, top_k: int = 0) -> torch.Tensor:
+    """The sampling distribution ``(B, V)`` for one step (see module docstring)."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    probs = None
+    for lg, w in zip(logits, weights):
+        if w == 0:
+            continue
+        p = torch.softmax(lg.masked_fill(~allowed, NEG_INF) / temperature, dim=-1) * w
+        probs = p if probs is None else probs + p
+    if probs is None:
+        raise ValueError("all mixing weights are zero")
+    probs = probs * allowed
+    if top_k and top_k < probs.shape[-1]:
+        kth = probs.topk(top_k, dim=-1).values[..., -1:]
+        probs = probs.masked_fill(probs < kth, 0.0)
+    return probs / probs.sum(-1, keepdim=True)
+
+
+@torch.no_grad()
+def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits: list[torch.Tensor],
+                  states: list, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor,
+                  grammar: Grammar, temperature: float = 1.0, top_k: int = 0,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """Sample tokens for every row until all rows have ended (EOS, then PAD).
+
+    ``logits[i]`` ``(B, V)`` and ``states[i]`` are model i's output and LSTM state after the rows'
+    tokens so far; ``last`` the last token, ``elapsed`` its ticks, ``total`` the ticks each row must
+    span. Returns the new tokens ``(B, S)``. At most ``2 * max(total - elapsed) + 1`` steps: every
+    event takes at least one tick."""
+    out = []
+    limit = int((total - elapsed).max().item()) * 2 + 2
+    for _ in range(limit):
+        allowed = grammar.allowed(last, elapsed, total)
+        probs = next_token_probs(logits, weights, allowed, temperature, top_k)
+        tok = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        out.append(tok)
+        elapsed = grammar.advance(elapsed, tok)
+        last = tok
+        if bool(((tok == grammar.vocab.eos_id) | (tok == grammar.vocab.pad_id)).all()):
+            break
+        for i, m in enumerate(models):
+            if weights[i] == 0:
+                continue
+            lg, states[i] = m(tok[:, None], elapsed[:, None], states[i])
+            logits[i] = lg[:, -1]
+    return torch.stack(out, dim=1)
+
+
+@torch.no_grad()
+def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks: int, grammar: Grammar,
+           temperature: float = 1.0, top_k: int = 0, generator: torch.Generator | None = None,
+           primer: Sequence[int] = ()) -> torch.Tensor:
+    """``n`` sequences ``(n, L)``: BOS, the ``primer`` tokens (if any), then ``ticks`` ticks of new
+    melody, EOS, PAD. The models are put in eval mode for the call."""
+    if n < 1 or ticks < 1:
+        raise ValueError(f"need n >= 1 and ticks >= 1, got n={n}, ticks={ticks}")
+    device = grammar.device
+    prefix = torch.tensor([grammar.vocab.bos_id, *primer], device=device).repeat(n, 1)
+    el = grammar.elapsed(prefix)
+    total = el[:, -1] + ticks
+    modes = [m.training for m in models]
+    logits, states = [], []
+    try:
+        for m, w in zip(models, weights):
+            m.eval()
+            if w == 0:
+                logits.append(None)
+                states.append(None)
+                continue
+            lg, st = m(prefix, el)
+            logits.append(lg[:, -1])
+            states.append(st)
+        new = continue_rows(models, weights, logits, states, prefix[:, -1], el[:, -1], total, grammar,
+                            temperature, top_k, generator)
+    finally:
+        for m, mode in zip(models, modes):
+            m.train(mode)
+    return torch.cat([prefix, new], dim=1)

@@ -1,0 +1,146 @@
+"""Trained systems on disk: writing ``checkpoints/<system>/`` and loading any of them.
+
+A checkpoint folder holds
+
+* ``config.json``   -- the system's kind, model sizes, preset, training facts;
+* ``vocab.json``    -- the token vocabulary (:class:`fusion.tokens.Vocabulary`);
+* ``weights.safetensors`` -- generator weights (LSTM systems; the RL system has two members,
+  prefixed ``member0.`` = jazz generator rewarded by the folk critic, ``member1.`` = the reverse),
+  or ``distribution.json`` for RM and MC;
+* ``README.md``     -- the model card.
+
+:func:`load_generator` returns a :class:`System` whatever the kind; ``System.sample`` gives
+melodies, ``System.models`` the LSTMs whose next-token distributions the demo can mix.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from fusion import paths
+from fusion.baselines import NoteDistribution
+from fusion.generator import Generator, GeneratorConfig
+from fusion.grammar import Grammar
+from fusion.melody import TICKS_PER_BEAT, Melody
+from fusion.sampling import sample as sample_tokens
+from fusion.tokens import Vocabulary
+
+#: system name -> (trainer module keys, one-line description)
+SYSTEMS = {
+    "fusion": (["G_F"], "FusionGAN generator G_F: MLE on jazz + folk, then three-critic fusion training "
+                        "(Algorithm 1, Eq. 4)"),
+    "jazz": (["G_A"], "Jazz generator G_A after fusion training (Eq. 14)"),
+    "folk": (["G_B"], "Folk generator G_B after fusion training (Eq. 14)"),
+    "mle": (["G_MLE"], "MLE baseline: one LSTM trained by maximum likelihood on jazz + folk"),
+    "gan": (["G_GAN"], "GAN baseline: one SeqGAN (Wasserstein critic) on jazz + folk"),
+    "rl": (["G_RL_A", "G_RL_B"], "RL baseline: jazz generator rewarded by the folk critic and folk "
+                                 "generator rewarded by the jazz critic; each melody from one of the two"),
+    "rm": ([], "RM baseline: pitches/rests and durations drawn uniformly from the values seen in jazz + folk"),
+    "mc": ([], "MC baseline: pitches/rests and durations drawn from their frequencies in jazz + folk"),
+}
+
+
+def default_root() -> Path:
+    return paths.PROJECT_ROOT / "checkpoints"
+
+
+def available(root: str | Path | None = None) -> list[str]:
+    root = Path(root) if root else default_root()
+    return [s for s in SYSTEMS if (root / s / "config.json").exists()]
+
+
+@dataclass
+class System:
+    """A loaded system: ``sample`` melodies; ``models`` (LSTM systems) for next-token mixing."""
+
+    name: str
+    config: dict
+    vocab: Vocabulary
+    models: list[Generator] = field(default_factory=list)
+    distribution: NoteDistribution | None = None
+    path: Path | None = None
+
+    def __post_init__(self):
+        self.grammar = Grammar(self.vocab)
+
+    @property
+    def description(self) -> str:
+        return self.config.get("description", "")
+
+    def sample(self, n: int = 1, bars: int = 4, seed: int = 0, temperature: float = 1.0, top_k: int = 0,
+               primer: Melody | None = None, beats_per_bar: int = 4) -> list[Melody]:
+        """``n`` melodies of ``bars`` new bars (4/4 by default), reproducible from ``seed``. With a
+        ``primer``, each melody is the primer followed by its continuation."""
+        if not 1 <= n <= 10_000:
+            raise ValueError(f"n must be in 1..10000, got {n}")
+        if not 1 <= bars <= 256:
+            raise ValueError(f"bars must be in 1..256, got {bars}")
+        ticks = bars * beats_per_bar * TICKS_PER_BEAT
+        meta = {"system": self.name, "seed": seed, "temperature": temperature, "top_k": top_k}
+        if self.distribution is not None:
+            mels = self.distribution.sample(n, ticks, seed=seed, primer=primer)
+        else:
+            primer_ids = self.vocab.encode(primer) if primer is not None and primer.notes else []
+            rng = random.Random(seed)
+            member = [rng.randrange(len(self.models)) for _ in range(n)]
+            rows: list = [None] * n
+            for k, model in enumerate(self.models):
+                idx = [i for i in range(n) if member[i] == k]
+                if not idx:
+                    continue
+                gen = torch.Generator().manual_seed(seed * 1009 + k)
+                seqs = sample_tokens([model], [1.0], len(idx), ticks, self.grammar, temperature=temperature,
+                                     top_k=top_k, generator=gen, primer=primer_ids)
+                for i, s in zip(idx, seqs.tolist()):
+                    rows[i] = s
+            mels = [self.vocab.decode(s) for s in rows]
+        return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",
+                          extra=dict(meta, index=i)) for i, m in enumerate(mels)]
+
+
+def load_generator(name: str, root: str | Path | None = None) -> System:
+    """Load a trained system (``fusion``, ``jazz``, ``folk``, ``mle``, ``gan``, ``rl``, ``rm``, ``mc``)."""
+    if name not in SYSTEMS:
+        raise ValueError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}")
+    folder = (Path(root) if root else default_root()) / name
+    cfg_path = folder / "config.json"
+    if not cfg_path.exists():
+        raise FileNotFoundError(f"no checkpoint for {name!r} at {folder} (train it with "
+                                f"`python -m fusion train --preset paper --systems {name}`)")
+    config = json.loads(cfg_path.read_text())
+    vocab = Vocabulary.load(folder / "vocab.json")
+    if config["kind"] == "notes":
+        return System(name, config, vocab, distribution=NoteDistribution.load(folder / "distribution.json"),
+                      path=folder)
+    weights = load_file(str(folder / "weights.safetensors"))
+    gcfg = GeneratorConfig(**config["generator"])
+    models = []
+    for k in range(config["members"]):
+        g = Generator(gcfg)
+        prefix = f"member{k}."
+        g.load_state_dict({key[len(prefix):]: v for key, v in weights.items() if key.startswith(prefix)})
+        g.eval()
+        models.append(g)
+    return System(name, config, vocab, models=models, path=folder)
+
+
+def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list[Generator] = (),
+          distribution: NoteDistribution | None = None, card: str = "") -> None:
+    """Write one checkpoint folder (see module docstring)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab.save(folder / "vocab.json")
+    if distribution is not None:
+        distribution.save(folder / "distribution.json")
+        config = {**config, "kind": "notes"}
+    else:
+        tensors = {f"member{k}.{key}": v.detach().cpu().contiguous()
+                   for k, m in enumerate(models) for key, v in m.state_dict().items()}
+        save_file(tensors, str(folder / "weights.safetensors"), metadata={"system": name})
+        config = {**config, "kind": "lstm", "members": len(models), "generator": models[0].config.to_dict()}
+    (folder / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True))
+    (folder / "README.md").write_text(card)
