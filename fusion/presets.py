@@ -27,7 +27,7 @@ class Preset:
     max_tokens: int = 200  # training windows longer than this (0.9% of jazz windows) are skipped
     batch: int = 64
     # MLE (Algorithm 1, steps 2 and 3)
-    mle_steps: dict = field(default_factory=lambda: {"jazz": 3000, "folk": 3000, "fusion": 4000})
+    mle_steps: dict = field(default_factory=lambda: {"jazz": 2000, "folk": 2000, "fusion": 3000})
     mle_lr: float = 3e-3
     eval_every: int = 250
     # critics
