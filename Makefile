@@ -9,7 +9,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHON
 
-.PHONY: run test system-packages system-packages-test bench stats clean-cache
+.PHONY: run test train system-packages system-packages-test bench stats clean-cache
 
 run: system-packages $(VENV)/.installed
 	$(PY) app.py
@@ -32,10 +32,15 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
+# Training every system on the full data (writes checkpoints/ and reports/; resumable).
+train: $(VENV)/.installed
+	$(PY) -m fusion train --preset paper
+
 # Benchmarks (numbers go to docs/performance.md) and data statistics.
 bench: system-packages $(VENV)/.installed
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_render.py
+	$(PY) bench/bench_rollout.py
 
 stats: $(VENV)/.installed
 	$(PY) -m fusion data stats

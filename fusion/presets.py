@@ -37,7 +37,8 @@ class Preset:
     drift: float = 1e-3
     balance_beta: float = 1.0
     # policy gradient
-    pg_lr: float = 1e-3
+    pg_lr: float = 1e-4
+    pg_mle_weight: float = 1.0  # MLE anchor on the generator's own data in every PG step
     pg_batch: int = 32
     n_prefixes: int = 4
     n_rollouts: int = 4

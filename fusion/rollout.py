@@ -119,7 +119,6 @@ def rollouts_naive(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_roll
     """The same completions with a Python loop over prefix positions and rollouts (SeqGAN's
     reference scheme): each pass re-reads the prefixes and samples one continuation per row."""
     B, P = keep.shape
-    out = torch.zeros(B, P, n_rollouts, 0, dtype=seq.dtype, device=seq.device)
     rows = [[[None] * n_rollouts for _ in range(P)] for _ in range(B)]
     elapsed = grammar.elapsed(seq)
     for p in range(P):
@@ -137,7 +136,6 @@ def rollouts_naive(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_roll
     L = max(r.shape[0] for rb in rows for rp in rb for r in rp)
     flat = [torch.nn.functional.pad(r, (0, L - r.shape[0]), value=grammar.vocab.pad_id)
             for rb in rows for rp in rb for r in rp]
-    del out
     return torch.stack(flat)
 
 
@@ -147,6 +145,6 @@ def token_rewards(q: torch.Tensor, full: torch.Tensor, keep: torch.Tensor, lengt
     ``full`` (the score of the whole melody)."""
     j = torch.arange(1, length + 1, device=q.device)[None, None, :]  # token index in seq
     contains = keep[:, :, None] > j  # (B, P, length)
-    first = torch.where(contains.any(1), contains.float().argmax(1), torch.full_like(contains[:, 0], -1, dtype=torch.long))
+    first = torch.where(contains.any(1), contains.float().argmax(1), -1)
     qv = q.gather(1, first.clamp(min=0))
     return torch.where(first >= 0, qv, full[:, None].expand_as(qv))

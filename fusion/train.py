@@ -301,9 +301,12 @@ class Trainer:
         return {"w": round(obj.item(), 4), "balance": round(bal.item(), 4), "gp": round(gp.item(), 4),
                 **{f"mean_{k}": round(v.mean().item(), 4) for k, v in d.items()}}
 
-    def pg_step(self, g: Generator, net: Generator, opt, rewards: list[tuple[Critic, float]]) -> dict:
+    def pg_step(self, g: Generator, net: Generator, opt, rewards: list[tuple[Critic, float]],
+                anchor: str | None = None) -> dict:
         """One policy-gradient step of ``g``: sample, roll out every prefix (batched), score the
-        completions with each critic (standardized), combine with the signs given, REINFORCE."""
+        completions with each critic (standardized), combine with the signs given, REINFORCE;
+        plus ``pg_mle_weight`` times the MLE loss on a batch of the generator's own training
+        data (``anchor``: jazz, folk or both), which keeps it on the data (docs/method.md)."""
         p = self.preset
         seq = self.fake(g, p.pg_batch)
         keep = rollout.prefix_lengths(seq, self.grammar, p.n_prefixes)
@@ -324,6 +327,10 @@ class Trainer:
         g.train()
         logp = g.masked_log_probs(seq, self.grammar, self.ticks)
         loss = losses.policy_gradient_loss(logp, adv, mask)
+        if anchor and p.pg_mle_weight:
+            nll, n = g.nll(self.data.batch(anchor, p.batch // 2, self.rng), self.grammar, self.ticks)
+            raw["anchor_nll"] = round(nll.item() / n, 4)
+            loss = loss + p.pg_mle_weight * nll / n
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(g.parameters(), 5.0)
@@ -355,7 +362,7 @@ class Trainer:
                                   lambda d: losses.wasserstein([d[k] for k in pos], [d[k] for k in neg]),
                                   positive=pos, negative=neg, real=pos)
 
-    def seqgan(self, stage: str, gkey: str, ckey: str, real_domain: str, pretrain: bool) -> None:
+    def seqgan(self, stage: str, gkey: str, ckey: str, real_domain: str, pretrain: bool, anchor: str) -> None:
         """Critic pre-training (optional) then rounds of {g_steps PG; d_steps critic}."""
         p = self.preset
         g, critic = self.modules[gkey], self.modules[ckey]
@@ -371,7 +378,7 @@ class Trainer:
                 bar.set_postfix(W=rec["w"])
         for r in range(p.adv_rounds):
             for step in range(p.adv_g_steps):
-                rec = self.pg_step(g, net, gopt, [(critic, 1.0)])
+                rec = self.pg_step(g, net, gopt, [(critic, 1.0)], anchor=anchor)
                 self.log({"stage": stage, "phase": "generator", "round": r, "step": step, "model": gkey, **rec})
                 bar.update()
             for step in range(p.adv_d_steps):
@@ -385,11 +392,11 @@ class Trainer:
     # stages -------------------------------------------------------------------------------------
     def stage_adv_jazz(self):
         self.modules["D_A"] = self.new_critic()
-        self.seqgan("adv_jazz", "G_A", "D_A", "jazz", pretrain=True)
+        self.seqgan("adv_jazz", "G_A", "D_A", "jazz", pretrain=True, anchor="jazz")
 
     def stage_adv_folk(self):
         self.modules["D_B"] = self.new_critic()
-        self.seqgan("adv_folk", "G_B", "D_B", "folk", pretrain=True)
+        self.seqgan("adv_folk", "G_B", "D_B", "folk", pretrain=True, anchor="folk")
 
     def stage_critic_fusion(self):
         p = self.preset
@@ -407,15 +414,15 @@ class Trainer:
     def stage_gan(self):
         self.modules["G_GAN"] = copy.deepcopy(self.modules["G_MLE"])
         self.modules["D_GAN"] = copy.deepcopy(self.modules["D_F"])
-        self.seqgan("gan", "G_GAN", "D_GAN", "both", pretrain=False)
+        self.seqgan("gan", "G_GAN", "D_GAN", "both", pretrain=False, anchor="both")
 
     def stage_rl(self):
         self.modules["G_RL_A"] = copy.deepcopy(self.modules["G_A"])  # jazz generator, folk critic
         self.modules["D_RL_B"] = copy.deepcopy(self.modules["D_B"])
-        self.seqgan("rl", "G_RL_A", "D_RL_B", "folk", pretrain=False)
+        self.seqgan("rl", "G_RL_A", "D_RL_B", "folk", pretrain=False, anchor="jazz")
         self.modules["G_RL_B"] = copy.deepcopy(self.modules["G_B"])  # folk generator, jazz critic
         self.modules["D_RL_A"] = copy.deepcopy(self.modules["D_A"])
-        self.seqgan("rl", "G_RL_B", "D_RL_A", "jazz", pretrain=False)
+        self.seqgan("rl", "G_RL_B", "D_RL_A", "jazz", pretrain=False, anchor="folk")
 
     def five_sets(self) -> dict:
         """Fresh batches of the five inputs of Eq. 1."""
@@ -444,6 +451,7 @@ class Trainer:
             "G_A": [(m["D_A"], 1.0), (m["D_B"], -1.0), (m["D_F"], 1.0)],
             "G_B": [(m["D_B"], 1.0), (m["D_A"], -1.0), (m["D_F"], 1.0)],
         }
+        anchors = {"G_F": "both", "G_A": "jazz", "G_B": "folk"}
         order = [("D_F", "G_F"), ("D_A", "G_A"), ("D_B", "G_B")]
         bar = self._bar(p.fusion_rounds * 3 * (p.fusion_d_steps + p.fusion_g_steps), "fusion")
         last = {}
@@ -458,7 +466,7 @@ class Trainer:
                     bar.update()
                     bar.set_postfix(**{k: v["w"] for k, v in last.items()})
                 for step in range(p.fusion_g_steps):
-                    rec = self.pg_step(gens[gkey], nets[gkey], gopts[gkey], rewards[gkey])
+                    rec = self.pg_step(gens[gkey], nets[gkey], gopts[gkey], rewards[gkey], anchor=anchors[gkey])
                     self.log({"stage": "fusion", "phase": "generator", "round": r, "step": step, "model": gkey, **rec})
                     bar.update()
         bar.close()
