@@ -10,7 +10,9 @@ Both draw each event (a pitch or a rest) and its duration independently:
 
 Events are the notes of the training windows and the rests between them (the padding rest at a
 window's end is not an event). Durations are in ticks (12 per beat); the last event of a melody
-is cut where the requested length ends. A :class:`NoteDistribution` is stored as JSON.
+is cut where the requested length ends. As for the neural systems (:mod:`fusion.grammar`), a
+melody holds at least one note: before the first note a rest leaves a tick free, and with one
+tick left a note is drawn from the pitch distribution alone. A :class:`NoteDistribution` is stored as JSON.
 """
 from __future__ import annotations
 
@@ -73,17 +75,21 @@ class NoteDistribution:
         """``n`` melodies of ``ticks`` new ticks (after the primer's notes, if given)."""
         rng = random.Random(seed)
         ev, ew = list(self.events), list(self.events.values())
+        pv = [e for e in ev if e != REST]
+        pw = [self.events[e] for e in pv]
         du, dw = list(self.durations), list(self.durations.values())
         out = []
         for _ in range(n):
             notes = list(primer.quantize().notes) if primer is not None else []
             start = round(primer.duration * TICKS_PER_BEAT) if primer is not None else 0
             t, end = start, start + ticks
+            sounded = False
             while t < end:
-                pitch = rng.choices(ev, ew)[0]
-                d = min(rng.choices(du, dw)[0], end - t)
+                pitch = rng.choices(ev, ew)[0] if sounded or end - t >= 2 else rng.choices(pv, pw)[0]
+                d = min(rng.choices(du, dw)[0], end - t - (pitch == REST and not sounded))
                 if pitch != REST:
                     notes.append(Note(pitch, t / TICKS_PER_BEAT, d / TICKS_PER_BEAT))
+                    sounded = True
                 t += d
             out.append(Melody(notes=tuple(notes), genre=self.kind, meter=(4, 4)))
         return out

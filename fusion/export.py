@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-import subprocess
 from pathlib import Path
 
 import torch
 
 from fusion import paths, systems
 from fusion.baselines import NoteDistribution
-from fusion.train import NEEDS, Trainer
+from fusion.train import NEEDS, STAGES, Trainer, git_commit
 
 #: critic estimates relevant to each system (keys of Trainer.extra["final"])
 CRITICS = {
@@ -30,27 +29,19 @@ CRITICS = {
 }
 
 
-def git_commit() -> dict:
-    def run(*args):
-        try:
-            return subprocess.run(["git", *args], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-    return {"commit": run("rev-parse", "HEAD") or "unknown",
-            "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
-
-
 def card(name: str, config: dict) -> str:
     t = config["training"]
+    secs = t["stage_seconds"]
+    stage_times = ", ".join(f"{s} {secs[s]:.0f} s" for s in STAGES if s in secs)
     lines = [f"# FusionGAN checkpoint: `{name}`", "", config["description"] + ".", "",
              "| | |", "|---|---|",
              f"| command | `{t['command']}` |",
              f"| preset | `{t['preset']['name']}` |",
-             f"| commit | `{t['commit']['commit']}`{' (uncommitted changes)' if t['commit']['dirty'] else ''} |",
+             f"| commit (export) | `{t['commit']['commit']}`{' (uncommitted changes)' if t['commit']['dirty'] else ''} |",
+             f"| commit (training, per stage) | {', '.join(sorted(set(t.get('stage_commits', {}).values()))) or 'not recorded'} |",
              f"| finished | {t['finished']} |",
              f"| wall time of the run | {t['run_seconds'] / 60:.1f} min (all stages; this system's: "
-             f"{', '.join(f'{s} {v:.0f} s' for s, v in t['stage_seconds'].items())}) |",
+             f"{stage_times}) |",
              f"| device | {t['device']}, torch {t['torch']}, {t['threads']} threads, {t['machine']} |",
              f"| parameters | {config.get('parameters', 0):,} |"]
     for key, val in config.get("validation_nll", {}).items():
@@ -89,7 +80,9 @@ def export(trainer: Trainer, out: str | Path, command: str) -> list[str]:
     for name in trainer.systems:
         keys, description = systems.SYSTEMS[name]
         seconds = trainer.extra["stage_seconds"]
-        training = dict(base, stage_seconds={s: seconds[s] for s in NEEDS[name] if s in seconds})
+        commits = trainer.extra.get("stage_commits", {})
+        training = dict(base, stage_seconds={s: seconds[s] for s in NEEDS[name] if s in seconds},
+                        stage_commits={s: commits[s] for s in NEEDS[name] if s in commits})
         config = {"system": name, "description": description, "training": training,
                   "critic_estimates": {k: trainer.extra["final"][k] for k in CRITICS[name]
                                        if k in trainer.extra["final"]}}

@@ -6,7 +6,9 @@ A melody sequence (see :mod:`fusion.tokens`) reads
 
 where EVENT is REST or PITCH_p and the DUR tokens of an event add up to its length. A sequence
 that should span ``total`` ticks may only use durations that fit in the time left, and must end
-(EOS) exactly when the time is full. :class:`Grammar` turns those rules into a boolean mask over
+(EOS) exactly when the time is full, and must hold at least one note (every training window has
+several; a rest may not fill the time before a note has sounded). :class:`Grammar` turns those
+rules into a boolean mask over
 the vocabulary, computed for a whole batch at once, so that
 
 * sampling (:mod:`fusion.sampling`) always produces a valid melody of exactly the asked length,
@@ -48,20 +50,28 @@ class Grammar:
         self._is_eos = ids == vocab.eos_id
         self._is_event = self.kind == K_EVENT
         self._is_dur = self.kind == K_DUR
+        self._is_rest = ids == vocab.rest_id
+        self.is_pitch = self._is_event & ~self._is_rest
 
     def advance(self, elapsed: torch.Tensor, token: torch.Tensor) -> torch.Tensor:
         """Ticks elapsed after ``token`` (only duration tokens take time)."""
         return elapsed + self.ticks[token]
 
+    def has_note(self, seq: torch.Tensor) -> torch.Tensor:
+        """Whether a note (PITCH token) has occurred up to and including each position of ``seq``."""
+        return torch.cumsum(self.is_pitch[seq].long(), dim=-1) > 0
+
     def elapsed(self, seq: torch.Tensor, start: int | torch.Tensor = 0) -> torch.Tensor:
         """Ticks elapsed after each position of ``seq`` (shape ``(B, L)``): a running sum."""
         return torch.cumsum(self.ticks[seq], dim=-1) + (start if isinstance(start, int) else start[..., None])
 
-    def allowed(self, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor | int) -> torch.Tensor:
+    def allowed(self, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor | int,
+                has_note: torch.Tensor) -> torch.Tensor:
         """Boolean mask ``(..., V)`` of the tokens that may follow ``last`` when ``elapsed`` of
         ``total`` ticks are used: after EOS or PAD only PAD; with the time full only EOS; after BOS
         or a duration a new event; after an event (or a whole-note duration, which may be tied) a
-        duration that fits in the time left."""
+        duration that fits in the time left. Until a note has sounded (``has_note`` false) a
+        rest leaves at least one tick free, and starts only if two ticks are left."""
         if not torch.is_tensor(total):
             total = torch.full_like(elapsed, int(total))
         kind = self.kind[last]
@@ -70,10 +80,12 @@ class Grammar:
         open_ = ~done & ~full
         want_event = open_ & ((kind == K_BOS) | (kind == K_DUR))
         want_dur = open_ & ((kind == K_EVENT) | (last == self.max_dur_id))
-        fits = self.ticks <= (total - elapsed)[..., None]
+        left = total - elapsed - (~has_note).long()  # keep a tick for the first note
+        fits = self.ticks <= left[..., None]
+        rest_ok = (has_note | (left >= 1))[..., None] | ~self._is_rest
         return ((done[..., None] & self._is_pad)
                 | (full[..., None] & self._is_eos)
-                | (want_event[..., None] & self._is_event)
+                | (want_event[..., None] & self._is_event & rest_ok)
                 | (want_dur[..., None] & self._is_dur & fits))
 
     def teacher_masks(self, seq: torch.Tensor, total: torch.Tensor | int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,7 +96,7 @@ class Grammar:
         el = self.elapsed(inp)
         if torch.is_tensor(total):
             total = total[:, None].expand_as(el)
-        return el, self.allowed(inp, el, total)
+        return el, self.allowed(inp, el, total, self.has_note(inp))
 
     def is_valid(self, seq: torch.Tensor, total: int) -> torch.Tensor:
         """Whether each sequence ``(B, L)`` (BOS first) follows the grammar and spans ``total``."""

@@ -108,8 +108,9 @@ def rollouts(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_rollouts: 
     idx = (keep - 1).clamp(min=0)
     last = seq.gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
     el = elapsed.gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
+    note = grammar.has_note(seq).gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
     tot = torch.full_like(el, total)
-    cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, tot, grammar, generator=generator)
+    cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, tot, note, grammar, generator=generator)
     return _assemble(seq, keep, cont, grammar.vocab.pad_id)
 
 
@@ -121,6 +122,7 @@ def rollouts_naive(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_roll
     B, P = keep.shape
     rows = [[[None] * n_rollouts for _ in range(P)] for _ in range(B)]
     elapsed = grammar.elapsed(seq)
+    has_note = grammar.has_note(seq)
     for p in range(P):
         for m in range(n_rollouts):
             kp = keep[:, p:p + 1]
@@ -128,8 +130,9 @@ def rollouts_naive(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_roll
             idx = (kp - 1).clamp(min=0)
             last = seq.gather(1, idx).reshape(-1)
             el = elapsed.gather(1, idx).reshape(-1)
-            cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, torch.full_like(el, total), grammar,
-                                 generator=generator)
+            note = has_note.gather(1, idx).reshape(-1)
+            cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, torch.full_like(el, total), note,
+                                 grammar, generator=generator)
             done = _assemble(seq, kp, cont, grammar.vocab.pad_id)
             for b in range(B):
                 rows[b][p][m] = done[b]

@@ -46,22 +46,23 @@ def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], a
 @torch.no_grad()
 def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits: list[torch.Tensor],
                   states: list, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor,
-                  grammar: Grammar, temperature: float = 1.0, top_k: int = 0,
+                  has_note: torch.Tensor, grammar: Grammar, temperature: float = 1.0, top_k: int = 0,
                   generator: torch.Generator | None = None) -> torch.Tensor:
     """Sample tokens for every row until all rows have ended (EOS, then PAD).
 
     ``logits[i]`` ``(B, V)`` and ``states[i]`` are model i's output and LSTM state after the rows'
     tokens so far; ``last`` the last token, ``elapsed`` its ticks, ``total`` the ticks each row must
-    span. Returns the new tokens ``(B, S)``. At most ``2 * max(total - elapsed) + 1`` steps: every
+    span, ``has_note`` whether a row holds a note yet. Returns the new tokens ``(B, S)``. At most ``2 * max(total - elapsed) + 1`` steps: every
     event takes at least one tick."""
     out = []
     limit = int((total - elapsed).max().item()) * 2 + 2
     for _ in range(limit):
-        allowed = grammar.allowed(last, elapsed, total)
+        allowed = grammar.allowed(last, elapsed, total, has_note)
         probs = next_token_probs(logits, weights, allowed, temperature, top_k)
         tok = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
         out.append(tok)
         elapsed = grammar.advance(elapsed, tok)
+        has_note = has_note | grammar.is_pitch[tok]
         last = tok
         if bool(((tok == grammar.vocab.eos_id) | (tok == grammar.vocab.pad_id)).all()):
             break
@@ -97,7 +98,8 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
             lg, st = m(prefix, el)
             logits.append(lg[:, -1])
             states.append(st)
-        new = continue_rows(models, weights, logits, states, prefix[:, -1], el[:, -1], total, grammar,
+        new = continue_rows(models, weights, logits, states, prefix[:, -1], el[:, -1], total,
+                            grammar.has_note(prefix)[:, -1], grammar,
                             temperature, top_k, generator)
     finally:
         for m, mode in zip(models, modes):

@@ -27,6 +27,7 @@ import copy
 import hashlib
 import json
 import random
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
-from fusion import corpus, losses, rollout
+from fusion import corpus, losses, paths, rollout
 from fusion.baselines import NoteDistribution
 from fusion.critic import Critic, gradient_penalty, pad_to
 from fusion.generator import Generator
@@ -57,6 +58,18 @@ NEEDS = {
 }
 NEEDS["folk"] = NEEDS["fusion"] = NEEDS["jazz"]
 DOMAINS = ("jazz", "folk", "both")
+
+
+def git_commit() -> dict:
+    """The project's git commit and whether tracked files differ from it (for model cards)."""
+    def run(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": run("rev-parse", "HEAD") or "unknown",
+            "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
 
 
 def stages_for(systems) -> list[str]:
@@ -196,6 +209,8 @@ class Trainer:
     # running ----------------------------------------------------------------------------------
     def run(self) -> dict:
         t0 = time.time()
+        commit = git_commit()
+        commit = commit["commit"][:12] + ("+dirty" if commit["dirty"] else "")
         for i, stage in enumerate(STAGES):
             if stage not in self.stages or stage in self.done:
                 continue
@@ -207,6 +222,7 @@ class Trainer:
             self.log({"stage": stage, "event": "start"})
             getattr(self, f"stage_{stage}")()
             self.extra["stage_seconds"][stage] = round(time.time() - start, 1)
+            self.extra.setdefault("stage_commits", {})[stage] = commit
             self.done.append(stage)
             self._save()
             self.log({"stage": stage, "event": "done", "seconds": self.extra["stage_seconds"][stage]})

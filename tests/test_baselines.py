@@ -43,3 +43,9 @@ def test_primer_is_continued():
     m = d.sample(1, 24, seed=0, primer=primer)[0]
     assert m.notes[0] == Note(72, 0, 1) and all(n.onset >= 1 for n in m.notes[1:])
     assert max(n.end for n in m.notes) <= 3 + 1e-9
+
+
+def test_a_melody_is_never_silent():
+    only_rests_mostly = NoteDistribution("mc", {REST: 0.99, 60: 0.01}, {48: 1.0})
+    for m in only_rests_mostly.sample(50, 48, seed=0):
+        assert m.notes and max(n.end for n in m.notes) <= 4 + 1e-9

@@ -23,6 +23,7 @@ def test_samples_are_valid_and_exactly_long():
         assert all(abs(V.decode(r.tolist()).duration * 12 - ticks) < 1e-9 or
                    V.decode(r.tolist()).duration * 12 < ticks for r in s)
         assert (G.elapsed(s)[:, -1] == ticks).all()
+        assert all(V.decode(r.tolist()).notes for r in s)  # never a melody of rests only
 
 
 def test_seed_reproducibility():
