@@ -31,7 +31,6 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from tqdm import tqdm
@@ -57,7 +56,6 @@ NEEDS = {
     "mc": ("baselines",),
 }
 NEEDS["folk"] = NEEDS["fusion"] = NEEDS["jazz"]
-DOMAINS = ("jazz", "folk", "both")
 
 
 def git_commit() -> dict:
@@ -144,15 +142,12 @@ class Data:
 @dataclass
 class StepLog:
     path: Path | None
-    echo: Callable[[dict], None] | None = None
 
     def __call__(self, record: dict) -> None:
         record = {"time": round(time.time(), 3), **record}
         if self.path is not None:
             with self.path.open("a") as f:
                 f.write(json.dumps(record) + "\n")
-        if self.echo:
-            self.echo(record)
 
 
 class Trainer:
