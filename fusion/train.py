@@ -42,11 +42,12 @@ from fusion.generator import Generator
 from fusion.grammar import Grammar
 from fusion.presets import Preset
 from fusion.sampling import sample
+from fusion.systems import SYSTEMS as SYSTEM_REGISTRY
 from fusion.tokens import Vocabulary
 
 STAGES = ("mle_jazz", "mle_folk", "mle_fusion", "adv_jazz", "adv_folk", "critic_fusion", "gan", "rl",
           "fusion", "baselines")
-SYSTEMS = ("jazz", "folk", "fusion", "mle", "gan", "rl", "rm", "mc")
+SYSTEMS = tuple(SYSTEM_REGISTRY)  # fusion, jazz, folk, mle, gan, rl, rm, mc
 NEEDS = {
     "mle": ("mle_fusion",),
     "gan": ("mle_fusion", "critic_fusion", "gan"),

@@ -25,23 +25,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from fusion.histograms import pitch_class_and_duration as histograms  # noqa: E402
 from fusion.presets import PRESETS  # noqa: E402
 from fusion.sampling import sample  # noqa: E402
 from fusion.train import Trainer  # noqa: E402
 
 
-def histograms(trainer, seqs):
-    pc, du = np.zeros(12), np.zeros(48)
-    for s in seqs:
-        for n in trainer.vocab.decode(s).notes:
-            pc[n.pitch % 12] += 1
-            du[min(round(n.duration * 12), 48) - 1] += 1
-    return pc / pc.sum(), du / du.sum()
-
-
 def report(trainer, g, real) -> dict:
     seqs = sample([g], [1.0], 200, trainer.ticks, trainer.grammar, generator=torch.Generator().manual_seed(0)).tolist()
-    pc, du = histograms(trainer, seqs)
+    pc, du = histograms([trainer.vocab.decode(x) for x in seqs])
     d = lambda a, b: round(float(np.linalg.norm(a - b)), 4)  # noqa: E731
     return {"val_nll_jazz": round(trainer.val_nll(g, "jazz"), 4), "val_nll_folk": round(trainer.val_nll(g, "folk"), 4),
             "pitch_class_d_jazz": d(pc, real["jazz"][0]), "pitch_class_d_folk": d(pc, real["folk"][0]),
@@ -59,7 +51,7 @@ def main() -> None:
                                adv_rounds=args.rounds)
     settings = {"plain": dict(pg_lr=1e-3, pg_mle_weight=0.0), "anchored": dict(pg_lr=1e-4, pg_mle_weight=1.0)}
     t = Trainer(base, "runs/anchor_ablation", systems=["jazz"], progress=False)
-    real = {g: histograms(t, t.data.seqs[g, "test"]) for g in ("jazz", "folk")}
+    real = {g: histograms([t.vocab.decode(x) for x in t.data.seqs[g, "test"]]) for g in ("jazz", "folk")}
     torch.manual_seed(0)
     t.rng, t.tgen = random.Random(0), torch.Generator().manual_seed(0)
     t.mle("G_A", "jazz")

@@ -7,21 +7,10 @@ import numpy as np
 import pytest
 
 from fusion import corpus, systems
-from fusion.melody import TICKS_PER_BEAT
+from fusion.histograms import pitch_class_and_duration as histograms
 
 ROOT = systems.default_root()
 N = 120
-
-
-def histograms(melodies):
-    """Pitch-class (12 bins) and duration (ticks 1..48, longer in the last bin) histograms."""
-    pc = np.zeros(12)
-    du = np.zeros(48)
-    for m in melodies:
-        for n in m.notes:
-            pc[n.pitch % 12] += 1
-            du[min(round(n.duration * TICKS_PER_BEAT), 48) - 1] += 1
-    return pc / pc.sum(), du / du.sum()
 
 
 @pytest.fixture(scope="module")
