@@ -50,6 +50,9 @@ def cached(name: str, files: list[Path], build: Callable[[], Any], **settings: A
         with os.fdopen(fd, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+        for stale in path.parent.glob(f"{name}-*.pkl"):  # entries for older sources or settings
+            if stale != path and len(stale.name) == len(path.name):
+                stale.unlink(missing_ok=True)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

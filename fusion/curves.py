@@ -8,8 +8,9 @@ from collections import defaultdict
 from pathlib import Path
 
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
+
+from fusion import plots
 
 
 def read_log(path: str | Path) -> list[dict]:
@@ -53,10 +54,4 @@ def figure(records: list[dict], title: str = "FusionGAN training") -> go.Figure:
 
 
 def write(records: list[dict], out_html: str | Path, title: str = "FusionGAN training") -> Path:
-    out_html = Path(out_html)
-    out_html.parent.mkdir(parents=True, exist_ok=True)
-    js = out_html.parent / "plotly.min.js"
-    if not js.exists():
-        js.write_text(get_plotlyjs())
-    figure(records, title).write_html(str(out_html), include_plotlyjs="directory")
-    return out_html
+    return plots.write_html(figure(records, title), out_html)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fusion import corpus, systems
-from fusion.histograms import pitch_class_and_duration as histograms
+from fusion.features import pitch_class_and_duration as histograms
 
 ROOT = systems.default_root()
 N = 120

@@ -1,0 +1,300 @@
+"""``python -m fusion evaluate``: how well each system fuses jazz and folk, measured.
+
+The sets of melodies that are scored (:func:`melody_sets`):
+
+* every system's samples: ``samples`` melodies of ``bars`` bars of 4/4 (16 beats, the length of a
+  training window), seeded;
+* reference rows, "real jazz" and "real folk": as many held-out real windows (validation split),
+  drawn at random. They show what a perfect jazz or folk generator would score;
+* the genres themselves, X_A (jazz) and X_B (folk): all windows of the test split.
+
+What is computed for each set:
+
+1. **Table I** (:func:`score_table` with the note features DD and NPD): EUD and EM distances of
+   the set's histogram to X_A's and X_B's, Diff, Ratio and Balance (:mod:`fusion.distances`);
+2. **sequential measures**: the same for interval, pitch-class-transition and IOI-transition
+   histograms, and **novelty** (:func:`novelty_table`), the share of 8-note n-grams copied from
+   the training pieces;
+3. **the automatic judge** (:func:`judge_table`): jazz / folk / mixture / neither shares, the
+   Fusion Level of the paper's formula and the mean P(jazz).
+
+Intervals are 95% bootstrap intervals (``scipy.stats.bootstrap``, bias-corrected and accelerated,
+BCa) over melodies: the set's melodies *and* the reference windows of X_A and X_B are resampled
+with replacement, so an interval carries the uncertainty of both sides of a distance. BCa, not the
+plain percentile interval, because a distance between histograms is biased upwards when fewer
+melodies make a histogram noisier: percentile intervals of resampled sets then sit above, and
+may exclude, the value on the full sets, which is the point estimate reported.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from fusion import corpus, distances, features, judge as judging, novelty, paper, systems
+from fusion.melody import Melody
+
+GENRE_REFERENCES = ("real jazz", "real folk")
+ORDER = ("rm", "mc", "mle", "gan", "rl", "fusion", "jazz", "folk") + GENRE_REFERENCES
+BASELINES = ("rm", "mc", "mle", "gan", "rl")
+SCORE_COLUMNS = ["system", "feature", "metric", "d_jazz", "d_folk", "diff", "ratio", "balance",
+                 "ci_low", "ci_high", "balance_ci_low", "balance_ci_high", "n_melodies"]
+
+
+@dataclass(frozen=True)
+class Options:
+    samples: int = 500
+    seed: int = 0
+    bootstrap: int = 1000
+    bars: int = 4
+    systems: tuple[str, ...] = ("rm", "mc", "mle", "gan", "rl", "fusion", "jazz", "folk")
+    checkpoints: str | None = None
+    judge_windows: int | None = None  # train the judge on at most this many windows per genre
+    window_beats: float = 16.0
+    interval: str = "BCa"  # scipy.stats.bootstrap method: 'BCa' (bias-corrected) or 'percentile'
+
+    @classmethod
+    def quick(cls, **changes) -> "Options":
+        """A few samples and resamples: the whole evaluation in seconds (for tests)."""
+        return cls(**{"samples": 40, "bootstrap": 60, "judge_windows": 1500, "interval": "percentile", **changes})
+
+
+@dataclass
+class Data:
+    """The real windows the evaluation needs, per genre and split."""
+
+    windows: dict[tuple[str, str], list[Melody]]
+    train_pieces: dict[str, list[Melody]]
+
+    @classmethod
+    def load(cls, window_beats: float = 16.0) -> "Data":
+        settings = corpus.Settings(window_beats=window_beats)
+        corpora = {g: corpus.load(g, settings) for g in ("jazz", "folk")}
+        return cls(windows={(g, s): c.windows(s) for g, c in corpora.items() for s in corpus.SPLITS},
+                   train_pieces={g: c.pieces["train"] for g, c in corpora.items()})
+
+    def references(self) -> dict[str, list[Melody]]:
+        """X_A and X_B: every test window of each genre."""
+        return {"jazz": self.windows["jazz", "test"], "folk": self.windows["folk", "test"]}
+
+
+def _draw(melodies: list[Melody], n: int, seed: int) -> list[Melody]:
+    rng = np.random.default_rng(seed)
+    return [melodies[i] for i in rng.choice(len(melodies), size=min(n, len(melodies)), replace=False)]
+
+
+def melody_sets(options: Options, data: Data) -> dict[str, list[Melody]]:
+    """Each system's samples and the held-out real reference rows (module docstring)."""
+    out = {}
+    for name in options.systems:
+        out[name] = systems.load_generator(name, options.checkpoints).sample(
+            options.samples, bars=options.bars, seed=options.seed)
+    for g, label in zip(("jazz", "folk"), GENRE_REFERENCES):
+        out[label] = _draw(data.windows[g, "val"], options.samples, options.seed)
+    return out
+
+
+# 1. and 2. distances -----------------------------------------------------------------------------
+def _stacked_counts(melodies, feats) -> np.ndarray:
+    return np.concatenate([f.matrix(melodies) for f in feats], axis=1)
+
+
+def _histograms(counts: np.ndarray, feats, draws: np.ndarray) -> list[np.ndarray]:
+    """Per feature, the normalised histograms of the resampled sets: ``draws`` holds melody
+    indices with shape (..., n) (one row per bootstrap resample)."""
+    draws = np.asarray(draws)
+    flat = draws.reshape(-1, draws.shape[-1])
+    weights = np.stack([np.bincount(row, minlength=len(counts)) for row in flat]).astype(float)
+    total = (weights @ counts).reshape(draws.shape[:-1] + (counts.shape[1],))
+    out, start = [], 0
+    for f in feats:
+        part = total[..., start:start + f.bins]
+        out.append(part / np.maximum(part.sum(axis=-1, keepdims=True), 1e-12))
+        start += f.bins
+    return out
+
+
+def _scores(feats, h_f, h_a, h_b) -> np.ndarray:
+    """d_jazz, d_folk, diff, ratio, balance for every (feature, metric), stacked on axis 0."""
+    rows = []
+    for f, f_, a, b in zip(feats, h_f, h_a, h_b):
+        for metric in distances.metrics_of(f):
+            d_a, d_b = distances.distance(f, metric, a, f_), distances.distance(f, metric, b, f_)
+            d_ab = distances.distance(f, metric, a, b)
+            rows += [d_a, d_b, distances.diff(d_a, d_b, d_ab), distances.ratio(d_a, d_b, d_ab),
+                     distances.balance(d_a, d_b, d_ab)]
+    return np.stack(rows)
+
+
+def _interval(data, statistic, resamples: int, method: str, seed: int):
+    """95% bootstrap interval (low, high) of every output of ``statistic`` over ``data``. Where
+    BCa is undefined (a statistic that does not vary under resampling, e.g. a share of 0), the
+    percentile interval of the same resamples is used (a single value when they are all equal)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        boot = stats.bootstrap(data, statistic, n_resamples=resamples, method=method, vectorized=True, batch=50,
+                               rng=np.random.default_rng(seed))
+    low, high = (np.array(v, float) for v in boot.confidence_interval)
+    bad = np.isnan(low) | np.isnan(high)
+    if bad.any():
+        dist = np.asarray(boot.bootstrap_distribution).reshape(len(low), -1)
+        low[bad] = np.percentile(dist[bad], 2.5, axis=1)
+        high[bad] = np.percentile(dist[bad], 97.5, axis=1)
+    return low, high
+
+
+def score_table(sets: dict[str, list[Melody]], refs: dict[str, list[Melody]], feats, resamples: int,
+                seed: int = 0, method: str = "BCa", log=lambda msg: None) -> pd.DataFrame:
+    """Distances, Diff, Ratio and Balance of every set against X_A = ``refs['jazz']`` and X_B =
+    ``refs['folk']`` for ``feats``, with bootstrap intervals for Ratio and Balance."""
+    ca, cb = _stacked_counts(refs["jazz"], feats), _stacked_counts(refs["folk"], feats)
+    rows = []
+    for name, melodies in sets.items():
+        t0 = time.time()
+        cf = _stacked_counts(melodies, feats)
+
+        def statistic(i, a, b, axis=-1):
+            return _scores(feats, _histograms(cf, feats, i), _histograms(ca, feats, a), _histograms(cb, feats, b))
+
+        full = [np.arange(len(c)) for c in (cf, ca, cb)]
+        point = statistic(*full)
+        low, high = _interval(full, statistic, resamples, method, seed)
+        k = 0
+        for f in feats:
+            for metric in distances.metrics_of(f):
+                d_a, d_b, dif, rat, bal = point[k:k + 5]
+                rows.append({"system": name, "feature": f.name, "metric": metric, "d_jazz": d_a, "d_folk": d_b,
+                             "diff": dif, "ratio": rat, "balance": bal, "ci_low": low[k + 3], "ci_high": high[k + 3],
+                             "balance_ci_low": low[k + 4], "balance_ci_high": high[k + 4],
+                             "n_melodies": len(melodies)})
+                k += 5
+        log(f"  {', '.join(f.name for f in feats)}: {name} ({time.time() - t0:.1f} s)")
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def with_paper(table: pd.DataFrame) -> pd.DataFrame:
+    """Table I with the paper's printed Ratio beside ours (where the paper has one)."""
+    out = table.copy()
+    out["paper_ratio"] = [paper.TABLE_I_RATIO.get(s, {}).get((f, m), np.nan)
+                          for s, f, m in zip(out.system, out.feature, out.metric)]
+    return out
+
+
+# 2b. novelty ---------------------------------------------------------------------------------------
+def novelty_table(sets: dict[str, list[Melody]], index: novelty.NgramIndex, resamples: int,
+                  seed: int = 0, method: str = "BCa") -> pd.DataFrame:
+    """Per set: the share of its 8-note n-grams found verbatim in the training pieces and the
+    share of its melodies with at least one such n-gram, with bootstrap intervals."""
+    rows = []
+    for name, melodies in sets.items():
+        found = np.array([index.copied(m) for m in melodies], float)
+        copied, total = found[:, 0], found[:, 1]
+
+        def statistic(i, axis=-1):
+            return np.stack([copied[i].sum(axis=-1) / np.maximum(total[i].sum(axis=-1), 1),
+                             (copied[i] > 0).mean(axis=-1)])
+
+        idx = np.arange(len(melodies))
+        point = statistic(idx)
+        low, high = _interval((idx,), statistic, resamples, method, seed)
+        rows.append({"system": name, "ngrams": int(total.sum()), "copied_share": point[0], "ci_low": low[0],
+                     "ci_high": high[0], "melodies_with_copy": point[1], "melodies_ci_low": low[1],
+                     "melodies_ci_high": high[1], "n_melodies": len(melodies)})
+    return pd.DataFrame(rows)
+
+
+# 3. the automatic judge ----------------------------------------------------------------------------
+def fit_judge(data: Data, options: Options) -> judging.Judge:
+    """The judge, trained on the training windows (at most ``options.judge_windows`` per genre)."""
+    train = {g: data.windows[g, "train"] for g in ("jazz", "folk")}
+    if options.judge_windows:
+        train = {g: _draw(w, options.judge_windows, options.seed) for g, w in train.items()}
+    return judging.Judge.fit(train, {g: data.windows[g, "val"] for g in ("jazz", "folk")}, seed=options.seed)
+
+
+def judge_table(sets: dict[str, list[Melody]], judge: judging.Judge, resamples: int, seed: int = 0,
+                method: str = "BCa") -> pd.DataFrame:
+    """The automatic Table II: label shares (percent), Fusion Level (percent, paper's formula) and
+    mean P(jazz), with bootstrap intervals over melodies."""
+    rows = []
+    for name, melodies in sets.items():
+        verdicts = judge.judge(melodies)
+        onehot = np.array([[v["label"] == lab for lab in paper.LABELS] for v in verdicts], float)
+        pj = np.array([v["p_jazz"] for v in verdicts])
+
+        def statistic(i, axis=-1):
+            share = onehot[i].mean(axis=-2)  # (..., 4)
+            j, f, m, n = np.moveaxis(share, -1, 0)
+            return np.stack([1 - (np.abs(j - f) + n) / (j + f + m + n), pj[i].mean(axis=-1)])
+
+        idx = np.arange(len(melodies))
+        share = onehot.mean(axis=0)
+        point = statistic(idx)
+        low, high = _interval((idx,), statistic, resamples, method, seed)
+        row = {"system": name, "n_melodies": len(melodies)}
+        row.update({lab: 100 * s for lab, s in zip(paper.LABELS, share)})
+        row.update({"fl": 100 * point[0], "fl_ci_low": 100 * low[0], "fl_ci_high": 100 * high[0],
+                    "p_jazz": point[1], "p_jazz_ci_low": low[1], "p_jazz_ci_high": high[1],
+                    "paper_fl": paper.TABLE_II.get(name, {}).get("fl", np.nan)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# all of it ------------------------------------------------------------------------------------------
+@dataclass
+class Results:
+    options: Options
+    table1: pd.DataFrame
+    sequential: pd.DataFrame
+    novelty: pd.DataFrame
+    judge: pd.DataFrame
+    judge_accuracy: dict
+    histograms: dict  # feature -> set name (and 'X_A', 'X_B') -> normalised histogram
+    facts: dict = field(default_factory=dict)
+
+
+def evaluate(options: Options, data: Data | None = None, log=print) -> Results:
+    """Run the whole evaluation (module docstring)."""
+    t0 = time.time()
+    timings = {}
+    data = data or Data.load(options.window_beats)
+    timings["data"] = time.time() - t0
+    t = time.time()
+    sets = melody_sets(options, data)
+    timings["sampling"] = time.time() - t
+    refs = data.references()
+    log(f"scoring {len(sets)} sets of {options.samples} melodies against {len(refs['jazz'])} jazz and "
+        f"{len(refs['folk'])} folk test windows ({options.bootstrap} bootstrap resamples)")
+    t = time.time()
+    table1 = with_paper(score_table(sets, refs, features.NOTE_FEATURES, options.bootstrap, options.seed,
+                                        options.interval, log))
+    timings["table1"] = time.time() - t
+    t = time.time()
+    sequential = score_table(sets, refs, features.SEQUENTIAL_FEATURES, options.bootstrap, options.seed,
+                             options.interval, log)
+    timings["sequential"] = time.time() - t
+    t = time.time()
+    index = novelty.NgramIndex([m for g in ("jazz", "folk") for m in data.train_pieces[g]])
+    nov = novelty_table(sets, index, options.bootstrap, options.seed, options.interval)
+    timings["novelty"] = time.time() - t
+    t = time.time()
+    judge = fit_judge(data, options)
+    accuracy = judge.validate({g: data.windows[g, "test"] for g in ("jazz", "folk")}, seed=options.seed)
+    judged = dict(sets)
+    for g, label in zip(("jazz", "folk"), GENRE_REFERENCES):  # the judge's own held-out data
+        judged[label] = _draw(data.windows[g, "test"], options.samples, options.seed)
+    jt = judge_table(judged, judge, options.bootstrap, options.seed, options.interval)
+    timings["judge"] = time.time() - t
+    hists = {f.name: {**{name: f.histogram(m) for name, m in sets.items()},
+                      "X_A": f.histogram(refs["jazz"]), "X_B": f.histogram(refs["folk"])}
+             for f in features.NOTE_FEATURES}
+    facts = {"options": asdict(options), "timings_s": {k: round(v, 1) for k, v in timings.items()},
+             "references": {g: len(m) for g, m in refs.items()}, "ngram_index": len(index),
+             "judge": {**judge.facts, "threshold": judge.threshold}}
+    return Results(options, table1, sequential, nov, jt, accuracy, hists, facts)
