@@ -46,6 +46,7 @@ bench: system-packages $(VENV)/.installed
 	$(PY) bench/bench_render.py
 	$(PY) bench/bench_rollout.py
 	$(PY) bench/bench_metrics.py
+	$(PY) bench/bench_demo.py
 
 stats: $(VENV)/.installed
 	$(PY) -m fusion data stats

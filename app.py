@@ -1,11 +1,14 @@
-"""FusionGAN's browser app (Gradio) on http://127.0.0.1:7860.
+"""FusionGAN's browser app (Gradio) on http://127.0.0.1:7860: hear, see and download fused melodies.
 
-Today it shows what is loaded (data folder, corpora, checkpoints) and plays real melodies of the
-two training genres, key-normalised to C, from the test split; the demo of the trained systems,
-the survey and the results page are built on this page in later issues.
+Tabs: **Demo** (pick a system, press Generate; the fusion slider; continue a melody; batches),
+**Evaluation** (the latest ``reports/`` of ``python -m fusion evaluate``), **Data** (what is
+loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page.
 
-    .venv/bin/python app.py            # or: make run
-    FUSION_PORT=7861 .venv/bin/python app.py
+    .venv/bin/python app.py [--host 127.0.0.1] [--port 7860]      # or: make run
+
+Named API endpoints (``gradio_client``): ``/generate``, ``/continue_melody``, ``/generate_batch``
+(arguments in the README). Nothing leaves the machine: analytics are off, the theme uses the
+system's fonts, plotly and the page's scripts come from the local Gradio bundle.
 """
 from __future__ import annotations
 
@@ -14,109 +17,198 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+import argparse  # noqa: E402
+import functools  # noqa: E402
 import random  # noqa: E402
-import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
+import torch  # noqa: E402
 
-from fusion import corpus, paths, pianoroll  # noqa: E402
-from fusion.audio import AudioError, default_renderer  # noqa: E402
+from fusion import paths  # noqa: E402
+from fusion.audio import AudioError  # noqa: E402
+from fusion.demo import CHOICES, INSTRUMENTS, LABELS, LIMITS, Demo, Settings  # noqa: E402
 
-GENRES = ("jazz", "folk")
-SETTINGS = corpus.Settings()
+REPORTS = paths.PROJECT_ROOT / "reports"
+MAX_UPLOAD = "1mb"
+INTRO = """# FusionGAN: jazz and folk, fused
+FusionGAN learns to write melodies that are neither plain jazz nor plain folk but a blend of the two
+(after *Learning to Fuse Music Genres with Generative Adversarial Dual Learning*, ICDM 2017). Three
+neural networks were trained on real jazz solos (Weimar Jazz Database) and folk songs (Essen
+collection): one writes jazz, one folk, and the **Fusion** generator is trained to sit between them.
 
-
-class Corpora:
-    """The two corpora, loaded in a background thread so the page is up at once (the first
-    start of a machine parses the data for a few minutes; later starts read the cache)."""
-
-    def __init__(self):
-        self.loaded: dict[str, corpus.Corpus] = {}
-        self.failed: dict[str, str] = {}
-        self.ready = {g: threading.Event() for g in GENRES}
-
-    def start(self) -> "Corpora":
-        threading.Thread(target=self._load_all, daemon=True, name="corpora").start()
-        return self
-
-    def _load_all(self):
-        for g in GENRES:  # jazz first: it is small
-            try:
-                self.loaded[g] = corpus.load(g, SETTINGS)
-            except Exception as exc:  # shown on the page, never a crash
-                self.failed[g] = f"{type(exc).__name__}: {exc}"
-            self.ready[g].set()
-
-    def get(self, genre: str) -> corpus.Corpus:
-        if genre not in GENRES:
-            raise gr.Error(f"Unknown genre {genre!r}: choose jazz or folk.")
-        if not self.ready[genre].wait(timeout=1.0):
-            raise gr.Error(f"The {genre} data is still being read (only on the first start of "
-                           f"this machine, a few minutes). Please try again shortly.")
-        if genre in self.failed:
-            raise gr.Error(f"The {genre} data could not be loaded: {self.failed[genre]}")
-        return self.loaded[genre]
+**Demo**: choose a system, press **Generate**, listen, and see the notes and how jazz-like or folk-like
+they are. Move the **fusion slider** to blend the jazz, fusion and folk generators note by note.
+**Evaluation**: how the systems measure up (the paper's Table I and more). **Data**: what is loaded.
+"""
 
 
-def status_markdown(corpora: Corpora) -> str:
-    lines = [f"**Data folder:** `{paths.data_dir()}`"]
-    for g in GENRES:
-        if g in corpora.failed:
-            lines.append(f"- **{g}**: not loaded — {corpora.failed[g]}")
-        elif g in corpora.loaded:
-            c = corpora.loaded[g]
-            kept = sum(len(v) for v in c.pieces.values())
-            lines.append(f"- **{g}** ({c.source}): {c.read:,} pieces, {c.notes:,} notes read; "
-                         f"{kept:,} major-key pieces kept, transposed to C")
+def _errors(fn):
+    """Run a handler; bad input becomes a message on the page (and in the API), never a crash."""
+    @functools.wraps(fn)  # keeps the signature: the API's parameter names and gr.Progress
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, AudioError) as exc:  # MidiFileError is a ValueError
+            raise gr.Error(str(exc)) from exc
+    return wrapped
+
+
+def _seed(seed, randomize: bool) -> int:
+    if randomize:
+        return random.randrange(LIMITS["seed"][1])
+    if seed is None or seed == "":
+        raise ValueError("seed must be a whole number (or tick 'new seed each time')")
+    return seed
+
+
+def _answer(out, seed):
+    return (seed, out.audio, str(out.midi_path), out.roll, out.histogram, out.verdict, out.provenance)
+
+
+def build_app(demo: Demo | None = None) -> gr.Blocks:
+    demo = demo or Demo()
+
+    @_errors
+    def generate(system, fusion, bars, tempo, temperature, seed, randomize, instrument):
+        """One melody from `system` (see the README for the arguments); returns the seed used,
+        audio, MIDI file, piano roll, histograms, the judge's verdict and the provenance."""
+        seed = _seed(seed, randomize)
+        out = demo.generate(Settings(system, fusion, bars, tempo, temperature, seed, instrument))
+        return _answer(out, seed)
+
+    @_errors
+    def continue_melody(system, fusion, bars, tempo, temperature, seed, randomize, instrument, midi_file, real):
+        """`system` continues an uploaded MIDI file (its last 4 bars) or a real excerpt (`real`:
+        'jazz' or 'folk') by `bars` new bars."""
+        seed = _seed(seed, randomize)
+        s = Settings(system, fusion, bars, tempo, temperature, seed, instrument).checked()
+        if midi_file:
+            primer, back = demo.primer_from_midi(midi_file)
+            note = (f"Continues the last {primer.duration:g} beats of the uploaded file "
+                    f"({len(primer.notes)} notes, transposed {-back:+d} semitones to C for the model and back).")
+        elif real in ("jazz", "folk"):
+            primer, back = demo.real_excerpts(real, 1, 4, seed)[0], 0
+            note = f"Continues 4 bars of {primer.title}."
         else:
-            lines.append(f"- **{g}**: loading…")
-    ckpts = sorted(p.name for p in (paths.PROJECT_ROOT / "checkpoints").glob("*.safetensors"))
-    lines.append(f"- **checkpoints**: {', '.join(ckpts) if ckpts else 'none trained yet'}")
-    return "\n".join(lines)
+            raise ValueError("upload a MIDI file or choose a real excerpt (jazz or folk) to continue")
+        return _answer(demo.generate(s, primer=primer, shift_back=back, primer_note=note), seed)
+
+    @_errors
+    def generate_batch(system, fusion, bars, tempo, temperature, seed, randomize, instrument, k,
+                       progress=gr.Progress()):
+        """`k` melodies (seeds seed, seed+1, ...) as a zip of MIDI and WAV files, with their
+        histograms and the judge's summary."""
+        seed = _seed(seed, randomize)
+        s = Settings(system, fusion, bars, tempo, temperature, seed, instrument)
+        path, melodies = demo.batch(s, k, progress=lambda f, desc="": progress(f, desc=desc))
+        return seed, str(path), demo.histogram_figure(melodies, s.system), demo.verdict(melodies), \
+            demo.provenance(s.checked(), len(melodies), "")
+
+    theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"])
+    with gr.Blocks(title="FusionGAN", delete_cache=(3600, 3600)) as page:
+        page.theme_for_launch = theme
+        gr.Markdown(INTRO)
+        with gr.Tab("Demo"):
+            with gr.Row():
+                with gr.Column(scale=1, min_width=300):
+                    system = gr.Dropdown([(LABELS[c], c) for c in CHOICES], value="fusion", label="System",
+                                         elem_id="system")
+                    fusion = gr.Slider(*LIMITS["fusion"], value=0.0, step=0.05, elem_id="fusion",
+                                       label="Fusion slider: -1 jazz · 0 fusion · +1 folk (Fusion system only)")
+                    bars = gr.Slider(*LIMITS["bars"], value=8, step=1, label="Length (bars of 4/4)", elem_id="bars")
+                    tempo = gr.Slider(*LIMITS["tempo"], value=120, step=1, label="Tempo (beats per minute)")
+                    temperature = gr.Slider(*LIMITS["temperature"], value=1.0, step=0.05,
+                                            label="Temperature (lower: safer, higher: wilder)")
+                    with gr.Row():
+                        seed = gr.Number(value=1, precision=0, label="Seed (shown, to reproduce a melody)",
+                                         minimum=LIMITS["seed"][0], maximum=LIMITS["seed"][1], elem_id="seed")
+                        randomize = gr.Checkbox(value=True, label="new seed each time", elem_id="randomize")
+                    instrument = gr.Dropdown(list(INSTRUMENTS), value="Alto Sax", label="Instrument")
+                    go_button = gr.Button("Generate", variant="primary", elem_id="generate")
+                    with gr.Accordion("Continue a melody", open=False):
+                        upload = gr.File(label="MIDI file (at most 1 MB)", file_types=[".mid", ".midi"], type="filepath")
+                        real = gr.Radio(["none", "jazz", "folk"], value="none",
+                                        label="... or continue a real excerpt")
+                        cont_button = gr.Button("Continue", elem_id="continue")
+                    with gr.Accordion("A batch of melodies", open=False):
+                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many")
+                        batch_button = gr.Button("Generate batch (zip of MIDI and WAV)", elem_id="batch")
+                        batch_file = gr.File(label="Batch download", elem_id="batch_file")
+                with gr.Column(scale=2):
+                    audio = gr.Audio(label="Listen", elem_id="audio", autoplay=False)
+                    midi_file = gr.File(label="MIDI download", elem_id="midi")
+                    roll = gr.Plot(label="Piano roll", elem_id="roll")
+                    hist = gr.Plot(label="Pitch classes and note lengths over real jazz and real folk", elem_id="hist")
+                    verdict = gr.Markdown(elem_id="verdict")
+                    provenance = gr.Markdown(elem_id="provenance")
+            controls = [system, fusion, bars, tempo, temperature, seed, randomize, instrument]
+            shown = [seed, audio, midi_file, roll, hist, verdict, provenance]
+            go_button.click(generate, controls, shown, api_name="generate")
+            cont_button.click(continue_melody, controls + [upload, real], shown, api_name="continue_melody")
+            batch_button.click(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance],
+                               api_name="generate_batch")
+        with gr.Tab("Evaluation"):
+            _evaluation_tab()
+        with gr.Tab("Data"):
+            status = gr.Markdown(_status(demo), elem_id="status")
+            page.load(lambda: _status(demo), outputs=status, api_name=False)
+    page.queue(default_concurrency_limit=2, max_size=200)
+    return page
 
 
-def play_real(corpora: Corpora, genre: str, seed: int | None = None):
-    """A random 16-beat window of a test-split piece: audio, piano roll, description."""
-    c = corpora.get(genre)
-    windows = c.windows("test")
-    if not windows:
-        raise gr.Error(f"No {genre} test windows under the current settings.")
-    w = random.Random(seed).choice(windows)
-    try:
-        audio = default_renderer().render(w)
-    except AudioError as exc:
-        raise gr.Error(str(exc)) from exc
-    start = w.extra["window_start"]
-    info = (f"**{w.title or w.source_id}** (`{w.source_id}`), beats {start:g}–"
-            f"{start + SETTINGS.window_beats:g}, {corpus.meter_name(w.meter)} at {w.tempo:.0f} bpm, "
-            f"transposed {w.transposition:+d} semitones to C {w.key_mode}.")
-    return default_renderer().to_gradio(audio), pianoroll.figure(w), info
+def _evaluation_tab():
+    md = REPORTS / "evaluation.md"
+    if not md.exists():
+        gr.Markdown("No evaluation yet: run `make evaluate` (or `python -m fusion evaluate`).")
+        return
+    gr.Markdown("Made by `python -m fusion evaluate`; the full report, tables and interactive figures are in "
+                "`reports/`. Figures first, then the report.")
+    for name, label in (("ratio", "Table I: Ratio beside the paper's"), ("judge", "The automatic judge's labels"),
+                        ("npd", "Pitch classes per system"), ("dd", "Note durations per system")):
+        png = REPORTS / "figures" / f"{name}.png"
+        if png.exists():
+            gr.Image(str(png), label=label, show_label=True, interactive=False)
+    text = md.read_text()
+    gr.Markdown(text.split("\n", 1)[1] if text.startswith("# ") else text, elem_id="evaluation")
+    files = [str(REPORTS / f) for f in ("table1.csv", "sequential.csv", "novelty.csv", "judge.csv")
+             if (REPORTS / f).exists()]
+    if files:
+        gr.File(files, label="The tables (CSV)", interactive=False)
 
 
-def build_app(corpora: Corpora | None = None) -> gr.Blocks:
-    corpora = corpora or Corpora().start()
-    with gr.Blocks(title="FusionGAN") as demo:
-        gr.Markdown(
-            "# FusionGAN\nLearning to fuse jazz and folk melodies (Chen et al., ICDM 2017, and "
-            "beyond). The trained systems, the listening test and its results arrive here soon; "
-            "for now, listen to the real melodies the models learn from.")
-        status = gr.Markdown(status_markdown(corpora), elem_id="status")
-        with gr.Row():
-            genre = gr.Radio(list(GENRES), value="jazz", label="Genre", elem_id="genre")
-            play = gr.Button("Play a real melody", variant="primary", elem_id="play")
-        info = gr.Markdown(elem_id="info")
-        audio = gr.Audio(label="Melody", autoplay=True, elem_id="audio")
-        roll = gr.Plot(label="Piano roll", elem_id="roll")
-        play.click(lambda g: play_real(corpora, g), inputs=genre, outputs=[audio, roll, info],
-                   api_name="play_real", concurrency_limit=4)
-        play.click(lambda: status_markdown(corpora), outputs=status)
-        demo.load(lambda: status_markdown(corpora), outputs=status)
-    return demo
+def _status(demo: Demo) -> str:
+    lines = [f"**Data folder:** `{paths.data_dir()}`",
+             f"**Systems loaded:** {', '.join(demo.systems) or 'none (train them: make train)'}"]
+    if demo.loading_error:
+        lines.append(f"**Real data:** not loaded: {demo.loading_error}")
+    elif demo.corpora_ready.is_set():
+        for g, c in demo.corpora.items():
+            lines.append(f"- **{g}** ({c.source}): {c.read:,} pieces, {c.notes:,} notes read; "
+                         f"{sum(len(v) for v in c.pieces.values()):,} major-key pieces kept, transposed to C")
+    else:
+        lines.append("**Real data:** loading…")
+    lines.append(f"**Automatic judge:** {'ready' if demo.judge is not None else 'training (once per machine)…' if not demo.judge_ready.is_set() else 'unavailable'}")
+    return "\n\n".join(lines)
 
 
-def main() -> None:
-    port = int(os.environ.get("FUSION_PORT", "7860"))
-    build_app().launch(server_name="127.0.0.1", server_port=port, show_error=True)
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="FusionGAN's browser app")
+    parser.add_argument("--host", default=os.environ.get("FUSION_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FUSION_PORT", "7860")))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)  # one melody is a few hundred tiny steps: threads only add overhead
+    t0 = time.time()
+    demo = Demo(defer=True)  # the real data and the judge are read once the page is up
+    demo.warm_up()
+    page = build_app(demo)
+    page.launch(server_name=args.host, server_port=args.port, show_error=True, theme=page.theme_for_launch,
+                max_file_size=MAX_UPLOAD, allowed_paths=[str(REPORTS)], footer_links=[], prevent_thread_lock=True)
+    print(f"FusionGAN ready in {time.time() - t0:.1f} s on http://{args.host}:{args.port}", flush=True)
+    demo.start_loading()
+    page.block_thread()
 
 
 if __name__ == "__main__":

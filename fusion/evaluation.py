@@ -213,9 +213,11 @@ def novelty_table(sets: dict[str, list[Melody]], index: novelty.NgramIndex, resa
 def fit_judge(data: Data, options: Options) -> judging.Judge:
     """The judge, trained on the training windows (at most ``options.judge_windows`` per genre)."""
     train = {g: data.windows[g, "train"] for g in ("jazz", "folk")}
+    val = {g: data.windows[g, "val"] for g in ("jazz", "folk")}
     if options.judge_windows:
         train = {g: _draw(w, options.judge_windows, options.seed) for g, w in train.items()}
-    return judging.Judge.fit(train, {g: data.windows[g, "val"] for g in ("jazz", "folk")}, seed=options.seed)
+        return judging.Judge.fit(train, val, seed=options.seed)
+    return judging.cached_fit(train, val, seed=options.seed)  # the same judge the app shows
 
 
 def judge_table(sets: dict[str, list[Melody]], judge: judging.Judge, resamples: int, seed: int = 0,

@@ -26,6 +26,7 @@ system's output.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
@@ -35,7 +36,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fusion import features
+from fusion import cache, features
 from fusion.melody import TICKS_PER_BEAT, Melody, Note
 
 JUDGE_VERSION = 2
@@ -226,6 +227,19 @@ class Judge:
 
 
 OPINIONS = ("pitch", "rhythm", "first half", "second half")
+
+
+def cached_fit(train: dict[str, list[Melody]], val: dict[str, list[Melody]], seed: int = 0) -> Judge:
+    """:meth:`Judge.fit` on these windows, kept in the on-disk cache (``.cache/judge-*.pkl``),
+    keyed by a digest of the windows, the seed, :data:`JUDGE_VERSION` and scikit-learn's version:
+    the app and ``python -m fusion evaluate`` fit it once per machine (about 45 s)."""
+    digest = hashlib.sha256()
+    for split, windows in (("train", train), ("val", val)):
+        for g in ("jazz", "folk"):
+            for w in windows[g]:
+                digest.update(f"{split}|{g}|{w.source_id}|{w.extra.get('window_start')}|{len(w.notes)}\n".encode())
+    return cache.cached("judge", [], lambda: Judge.fit(train, val, seed=seed), version=JUDGE_VERSION,
+                        sklearn=version("scikit-learn"), windows=digest.hexdigest(), seed=seed)
 
 
 def label_of(opinions, ood: float, threshold: float) -> str:

@@ -23,14 +23,15 @@ def figure(melody: Melody, title: str = "") -> go.Figure:
     ))
     end = melody.duration
     bar = melody.bar_beats
-    for k in range(int(end // bar) + 1):
-        fig.add_vline(x=k * bar, line_dash="dot", line_color="#bbb", line_width=1)
+    # bar lines as one list of shapes (one add_vline call per bar costs ~4 ms each)
+    shapes = [dict(type="line", xref="x", yref="paper", x0=k * bar, x1=k * bar, y0=0, y1=1,
+                   line=dict(dash="dot", color="#bbb", width=1)) for k in range(int(end // bar) + 1)]
     lo, hi = (min(melody.pitches), max(melody.pitches)) if notes else (60, 72)
     ticks = [p for p in range(lo - 1, hi + 2) if p % 12 in (0, 7)]
     fig.update_layout(
         title=title or None, height=300, margin=dict(l=50, r=10, t=40 if title else 10, b=40),
         xaxis_title="beats (quarter notes)", yaxis=dict(range=[lo - 1.5, hi + 1.5], tickvals=ticks,
                                                         ticktext=[pitch_name(p) for p in ticks]),
-        bargap=0, showlegend=False, plot_bgcolor="white",
+        bargap=0, showlegend=False, plot_bgcolor="white", shapes=shapes,
     )
     return fig

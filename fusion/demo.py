@@ -1,0 +1,358 @@
+"""The browser demo's engine, without the page: generate, continue, render, plot and judge.
+
+``app.py`` builds the Gradio page on a :class:`Demo`; the tests and ``bench/bench_demo.py`` use it
+directly. Everything heavy is loaded once: every checkpoint (a few MB, at start), the synthesizer
+and SoundFont (at start), the corpora (for real excerpts and the real histograms) and the
+automatic judge in a background thread, so the page is up at once.
+
+**The fusion slider** (``fusion`` in -1 .. 1) mixes the next-token distributions of three
+generators at every step (:func:`fusion.sampling.next_token_probs`):
+
+    s <= 0:  p = (-s) * p_jazz + (1 + s) * p_fusion
+    s >= 0:  p = (1 - s) * p_fusion + s * p_folk
+
+so -1 is the jazz generator G_A alone, 0 the Fusion generator G_F alone and +1 the folk generator
+G_B alone, moving linearly through each pair in between. Each distribution is masked by the
+grammar and tempered before mixing; the mixture is renormalised. The slider applies to the Fusion
+system only (the other systems are sampled as trained).
+"""
+from __future__ import annotations
+
+import io
+import math
+import random
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from fusion import corpus, features, judge as judging, keys, midi, pianoroll, systems
+from fusion.audio import default_renderer
+from fusion.melody import TICKS_PER_BEAT, Melody
+from fusion.sampling import sample as sample_tokens
+
+REAL = {"real jazz": "jazz", "real folk": "folk"}
+CHOICES = ["fusion", "jazz", "folk", "mle", "gan", "rl", "mc", "rm", *REAL]
+LABELS = {"fusion": "Fusion (FusionGAN)", "jazz": "Jazz generator (G_A)", "folk": "Folk generator (G_B)",
+          "mle": "MLE baseline", "gan": "GAN baseline", "rl": "RL baseline", "mc": "MC baseline",
+          "rm": "RM baseline", "real jazz": "Real jazz (held-out excerpt)", "real folk": "Real folk (held-out excerpt)"}
+#: General MIDI programs offered (name -> program number).
+INSTRUMENTS = {"Acoustic Grand Piano": 0, "Electric Piano": 4, "Vibraphone": 11, "Acoustic Guitar (nylon)": 24,
+               "Violin": 40, "Trumpet": 56, "Alto Sax": 65, "Tenor Sax": 66, "Clarinet": 71, "Flute": 73,
+               "Fiddle": 110}
+LIMITS = {"bars": (1, 32), "tempo": (40, 240), "temperature": (0.1, 2.0), "seed": (0, 2**31 - 1),
+          "fusion": (-1.0, 1.0), "k": (1, 32)}
+PRIMER_BARS = 4  # a continued melody keeps at most its last four bars as the primer
+DURATION_CLASS_NAMES = ("1/16", "1/8 triplet", "1/8", "dotted 1/8", "1/4", "dotted 1/4", "1/2", "dotted 1/2",
+                        "whole", "longer")
+
+
+def check_number(name: str, value, integer: bool = False) -> float | int:
+    """``value`` as a number within :data:`LIMITS`, or a ValueError that says what is allowed."""
+    low, high = LIMITS[name]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number from {low} to {high}, got {value!r}") from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {value!r}")
+    if integer:
+        if number != int(number):
+            raise ValueError(f"{name} must be a whole number, got {value!r}")
+        return int(number)
+    return number
+
+
+def slider_weights(s: float) -> tuple[float, float, float]:
+    """Mixing weights (jazz, fusion, folk) of the fusion slider (module docstring)."""
+    s = float(check_number("fusion", s))
+    return (abs(s), 1.0 + s, 0.0) if s <= 0 else (0.0, 1.0 - s, s)
+
+
+def duration_classes(melodies) -> np.ndarray:
+    """Normalised histogram of note lengths over :data:`DURATION_CLASS_NAMES`."""
+    counts = np.zeros(len(DURATION_CLASS_NAMES))
+    for m in melodies:
+        for _, _, d in m.to_ticks():
+            counts[features.ioi_class(d)] += 1
+    return counts / max(counts.sum(), 1)
+
+
+@dataclass
+class Settings:
+    """What the visitor chose (validated by :meth:`checked`)."""
+
+    system: str = "fusion"
+    fusion: float = 0.0
+    bars: int = 8
+    tempo: float = 120.0
+    temperature: float = 1.0
+    seed: int = 0
+    instrument: str = "Acoustic Grand Piano"
+
+    def checked(self) -> "Settings":
+        if self.system not in CHOICES:
+            raise ValueError(f"system must be one of {', '.join(CHOICES)}; got {self.system!r}")
+        if self.instrument not in INSTRUMENTS:
+            raise ValueError(f"instrument must be one of {', '.join(INSTRUMENTS)}; got {self.instrument!r}")
+        return Settings(self.system, float(check_number("fusion", self.fusion)), check_number("bars", self.bars, True),
+                        float(check_number("tempo", self.tempo)), float(check_number("temperature", self.temperature)),
+                        check_number("seed", self.seed, True), self.instrument)
+
+    @property
+    def program(self) -> int:
+        return INSTRUMENTS[self.instrument]
+
+
+@dataclass
+class Output:
+    """One demo answer: the melodies and everything shown about them."""
+
+    melodies: list[Melody]
+    audio: tuple[int, np.ndarray]  # the first melody's (sample rate, int16 samples)
+    midi_path: Path
+    roll: go.Figure
+    histogram: go.Figure
+    verdict: str
+    provenance: str
+    seconds: dict = field(default_factory=dict)
+
+
+class Demo:
+    """Loaded once per app: systems, synthesizer, corpora and judge (module docstring)."""
+
+    def __init__(self, root: str | Path | None = None, background: bool = True, workdir: str | Path | None = None,
+                 defer: bool = False):
+        self.systems = {name: systems.load_generator(name, root) for name in systems.available(root)}
+        self.renderer = default_renderer()
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="fusiongan-demo-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.corpora: dict[str, corpus.Corpus] = {}
+        self.real_histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.judge: judging.Judge | None = None
+        self.loading_error: str | None = None
+        self.corpora_ready, self.judge_ready = threading.Event(), threading.Event()
+        if not defer:
+            self.start_loading(background)
+
+    # loading ----------------------------------------------------------------------------------
+    def start_loading(self, background: bool = True) -> None:
+        """Read the corpora and fit (or load) the judge: in a thread, or now. The app calls it once
+        the page is up, so that reading the data does not slow the start."""
+        if background:
+            threading.Thread(target=self._load, daemon=True, name="demo-data").start()
+        else:
+            self._load()
+
+    def _load(self):
+        try:
+            settings = corpus.Settings()
+            self.corpora = {g: corpus.load(g, settings) for g in ("jazz", "folk")}
+            self.real_histograms = {g: (features.NPD.histogram(c.windows("test")), duration_classes(c.windows("test")))
+                                    for g, c in self.corpora.items()}
+            self.corpora_ready.set()
+            self.judge = judging.cached_fit({g: c.windows("train") for g, c in self.corpora.items()},
+                                            {g: c.windows("val") for g, c in self.corpora.items()})
+        except Exception as exc:  # shown on the page; the generators work without the data
+            self.loading_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.corpora_ready.set()
+            self.judge_ready.set()
+
+    def warm_up(self) -> None:
+        """One throw-away generation, so the first visitor does not pay plotly's first-figure cost."""
+        self.generate(Settings(bars=2))
+
+    # melodies ---------------------------------------------------------------------------------
+    def _system(self, name: str) -> systems.System:
+        if name not in self.systems:
+            raise ValueError(f"the {name!r} system has no checkpoint here (train it: "
+                             f"python -m fusion train --preset paper --systems {name})")
+        return self.systems[name]
+
+    def real_excerpts(self, genre: str, n: int, bars: int, seed: int) -> list[Melody]:
+        """``n`` excerpts of ``bars`` bars from held-out (test-split) pieces, bar-aligned, in C."""
+        if not self.corpora_ready.wait(timeout=30):
+            raise ValueError("the real melodies are still being read; please try again in a moment")
+        if genre not in self.corpora:
+            raise ValueError(f"the real {genre} data could not be loaded: {self.loading_error}")
+        rng = random.Random(seed)
+        pieces = [p for p in self.corpora[genre].pieces["test"] if p.notes]
+        out = []
+        while len(out) < n:
+            piece = rng.choice(pieces)
+            length = bars * piece.bar_beats
+            starts = [s for s in corpus.window_starts(piece, corpus.Settings(hop_beats=piece.bar_beats))
+                      if s + length <= piece.duration + piece.bar_beats] or [0.0]
+            w = piece.window(rng.choice(starts), length)
+            if len(w.notes) >= 2:
+                out.append(w.replace(title=f"{piece.title or piece.source_id} (real {genre})"))
+        return out
+
+    def _sample(self, s: Settings, n: int, primer: Melody | None) -> list[Melody]:
+        if s.system in REAL:
+            if primer is not None:
+                raise ValueError("real excerpts cannot continue a melody; choose a generator")
+            return self.real_excerpts(REAL[s.system], n, s.bars, s.seed)
+        if s.system == "fusion" and s.fusion != 0:
+            weights = slider_weights(s.fusion)
+            parts = [self._system(name) for name in ("jazz", "fusion", "folk")]
+            models = [p.models[0] for p in parts]
+            grammar, vocab = parts[1].grammar, parts[1].vocab
+            primer_ids = vocab.encode(primer) if primer is not None else []
+            gen = torch.Generator().manual_seed(s.seed * 1009)
+            seqs = sample_tokens(models, weights, n, s.bars * 4 * TICKS_PER_BEAT, grammar, temperature=s.temperature,
+                                 generator=gen, primer=primer_ids)
+            return [vocab.decode(q).replace(genre="fusion", title=f"fusion slider {s.fusion:+.2f} seed {s.seed} #{i + 1}")
+                    for i, q in enumerate(seqs.tolist())]
+        return self._system(s.system).sample(n, bars=s.bars, seed=s.seed, temperature=s.temperature, primer=primer)
+
+    @staticmethod
+    def primer_from_midi(source) -> tuple[Melody, int]:
+        """A user's MIDI file as a primer: its melody (highest voice), quantized, the last
+        :data:`PRIMER_BARS` bars, transposed by music21's key analysis so that its major key (a minor
+        key's relative major) is C major, as in the training data. Returns the primer and the semitones to transpose the result back."""
+        m = midi.midi_to_melody(source).quantize()
+        bar = 4.0  # the models write 4/4
+        start = max(0.0, math.floor((m.duration - PRIMER_BARS * bar) / bar) * bar)
+        m = m.window(start, PRIMER_BARS * bar)
+        if not m.notes:
+            raise midi.EmptyMidiError("The last bars of this MIDI file have no notes to continue.")
+        m = keys.complete_key(m.replace(meter=(4, 4)))
+        # the models learned major keys in C: a minor key's relative major goes to C
+        tonic = (m.key_tonic + 3) % 12 if m.key_mode == "minor" else m.key_tonic
+        shift = keys.shift_to_c(tonic)
+        return m.transpose(shift), -shift
+
+    # one answer -------------------------------------------------------------------------------
+    def generate(self, settings: Settings, primer: Melody | None = None, shift_back: int = 0,
+                 primer_note: str = "") -> Output:
+        """One melody (``settings``), optionally continuing ``primer``: audio, MIDI, piano roll,
+        histograms, the judge's verdict and the provenance."""
+        s = settings.checked()
+        t0 = time.perf_counter()
+        melody = self._sample(s, 1, primer)[0].transpose(shift_back).replace(tempo=s.tempo)
+        t1 = time.perf_counter()
+        audio = self.renderer.render(melody, program=s.program, tempo=s.tempo)
+        path = self._file(f"{_slug(s)}.mid")
+        midi.save_midi(melody, path, program=s.program)
+        t2 = time.perf_counter()
+        roll = pianoroll.figure(melody, title=melody.title)
+        hist = self.histogram_figure([melody], s.system)
+        t3 = time.perf_counter()
+        verdict = self.verdict([melody])
+        out = Output([melody], self.renderer.to_gradio(audio), path, roll, hist, verdict,
+                     self.provenance(s, 1, primer_note))
+        out.seconds = {"sample": t1 - t0, "audio_midi": t2 - t1, "figures": t3 - t2,
+                       "judge": time.perf_counter() - t3, "total": time.perf_counter() - t0}
+        return out
+
+    def batch(self, settings: Settings, k: int, progress=lambda fraction, desc="": None) -> tuple[Path, list[Melody]]:
+        """``k`` melodies as a zip of MIDI and WAV files (seeds ``seed``, ``seed + 1``, ...)."""
+        s = settings.checked()
+        k = check_number("k", k, integer=True)
+        path = self._file(f"{_slug(s)}-x{k}.zip")
+        melodies = []
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for i in range(k):
+                progress(i / k, f"melody {i + 1} of {k}")
+                one = Settings(**{**s.__dict__, "seed": s.seed + i}) if s.seed + i <= LIMITS["seed"][1] else s
+                m = self._sample(one, 1, None)[0].replace(tempo=s.tempo)
+                melodies.append(m)
+                stem = f"{i + 1:02d}-{_slug(one)}"
+                z.writestr(f"{stem}.mid", midi.midi_bytes(m, program=s.program))
+                wav = io.BytesIO()
+                from scipy.io import wavfile
+
+                sr, samples = self.renderer.to_gradio(self.renderer.render(m, program=s.program, tempo=s.tempo))
+                wavfile.write(wav, sr, samples)
+                z.writestr(f"{stem}.wav", wav.getvalue())
+            z.writestr("README.txt", self.provenance(s, k, "").replace("**", "") + "\n")
+        progress(1.0, "done")
+        return path, melodies
+
+    # what is shown ----------------------------------------------------------------------------
+    def histogram_figure(self, melodies: list[Melody], system: str) -> go.Figure:
+        """Pitch-class and note-length histograms of ``melodies`` (bars) over real jazz and folk
+        (lines, held-out test windows). Two panels side by side, built in one go (plotly's
+        make_subplots and per-trace add_trace cost tens of milliseconds)."""
+        pcs, durs = list(features.NPD.tick_labels), list(DURATION_CLASS_NAMES)
+        name = LABELS.get(system, system)
+        data = [go.Bar(x=pcs, y=features.NPD.histogram(melodies), name=name, marker_color="#7f7f7f"),
+                go.Bar(x=durs, y=duration_classes(melodies), name=name, marker_color="#7f7f7f", showlegend=False,
+                       xaxis="x2", yaxis="y2")]
+        for g, colour in (("jazz", "#b2182b"), ("folk", "#2166ac")):
+            if g in self.real_histograms:
+                rpc, rdu = self.real_histograms[g]
+                data += [go.Scatter(x=pcs, y=rpc, name=f"real {g}", mode="lines+markers", line=dict(color=colour)),
+                         go.Scatter(x=durs, y=rdu, name=f"real {g}", mode="lines+markers", line=dict(color=colour),
+                                    showlegend=False, xaxis="x2", yaxis="y2")]
+        layout = go.Layout(
+            height=320, margin=dict(l=40, r=10, t=40, b=40), template="plotly_white", bargap=0.2,
+            legend=dict(orientation="h", y=-0.3), xaxis=dict(domain=[0, 0.45]), xaxis2=dict(domain=[0.55, 1.0]),
+            yaxis2=dict(anchor="x2"),
+            annotations=[dict(text=t, x=x, y=1.08, xref="paper", yref="paper", showarrow=False, font=dict(size=14))
+                         for t, x in (("pitch classes (tonic = C)", 0.22), ("note lengths", 0.78))])
+        return go.Figure(data=data, layout=layout)
+
+    def verdict(self, melodies: list[Melody]) -> str:
+        """The automatic judge's verdict, in words (or why there is none yet)."""
+        if not self.judge_ready.is_set():
+            return ("*The automatic judge is being trained on the real data (once per machine, about a "
+                    "minute); its verdict appears with the next melodies.*")
+        if self.judge is None:
+            return f"*The automatic judge is not available: {self.loading_error}*"
+        vs = self.judge.judge(melodies)
+        if len(vs) == 1:
+            v = vs[0]
+            ops = ", ".join(f"{k} {'jazz' if p >= 0.5 else 'folk'} ({p:.2f})" for k, p in v["opinions"].items() if p is not None)
+            return (f"**Automatic judge: {v['label']}.** How jazz-like: P(jazz) = {v['p_jazz']:.2f}. "
+                    f"Partial opinions, P(jazz): {ops}. Unusualness {v['ood']:.1f} "
+                    f"(above {v['threshold']:.1f} means *neither*). How the judge works: `docs/method.md`.")
+        counts = {lab: sum(v["label"] == lab for v in vs) for lab in judging.LABELS}
+        mean = np.mean([v["p_jazz"] for v in vs])
+        return ("**Automatic judge on the batch:** " + ", ".join(f"{lab} {c}" for lab, c in counts.items())
+                + f"; mean P(jazz) {mean:.2f}.")
+
+    def provenance(self, s: Settings, n: int, primer_note: str) -> str:
+        if s.system in REAL:
+            what = f"{LABELS[s.system]} from the test split (pieces no model trained on), transposed to C"
+        else:
+            system = self._system(s.system)
+            commit = system.config.get("training", {}).get("commit", {}).get("commit", "?")[:7]
+            what = (f"{LABELS[s.system]}: checkpoint `checkpoints/{s.system}/` trained by "
+                    f"`{system.config.get('training', {}).get('command', '?')}` at commit `{commit}`")
+            if s.system == "fusion":
+                w = slider_weights(s.fusion)
+                what += (f"; fusion slider {s.fusion:+.2f} (weights jazz {w[0]:.2f}, fusion {w[1]:.2f}, "
+                         f"folk {w[2]:.2f})")
+        settings = (f"seed **{s.seed}**, {s.bars} bars of 4/4, tempo {s.tempo:g} bpm, temperature "
+                    f"{s.temperature:g}, instrument {s.instrument}" + (f", {n} melodies (seeds {s.seed}..{s.seed + n - 1})" if n > 1 else ""))
+        return f"{what}. Settings: {settings}." + (f" {primer_note}" if primer_note else "")
+
+    # files ------------------------------------------------------------------------------------
+    def _file(self, name: str) -> Path:
+        """A fresh path for an output file; files older than an hour are removed."""
+        now = time.time()
+        for old in self.workdir.iterdir():
+            try:
+                if now - old.stat().st_mtime > 3600:
+                    shutil.rmtree(old) if old.is_dir() else old.unlink()
+            except OSError:
+                pass
+        folder = Path(tempfile.mkdtemp(dir=self.workdir))
+        return folder / name
+
+
+def _slug(s: Settings) -> str:
+    name = s.system.replace(" ", "-")
+    if s.system == "fusion" and s.fusion:
+        name += f"{s.fusion:+.2f}"
+    return f"{name}-seed{s.seed}"

@@ -1,0 +1,140 @@
+"""The demo engine (fusion/demo.py) in-process: generation, the fusion slider, continuation,
+batches, the judge's verdict, and bad input."""
+import io
+import zipfile
+
+import numpy as np
+import pretty_midi
+import pytest
+from scipy.io import wavfile
+
+from fusion import demo as D
+from fusion import features, midi
+from fusion.melody import Melody, Note
+
+
+@pytest.fixture(scope="module")
+def engine(wjazzd_dir, essen_dir, tmp_path_factory):
+    return D.Demo(background=False, workdir=tmp_path_factory.mktemp("demo"))
+
+
+def test_slider_weights():
+    assert D.slider_weights(-1) == (1.0, 0.0, 0.0)
+    assert D.slider_weights(0) == (0.0, 1.0, 0.0)
+    assert D.slider_weights(1) == (0.0, 0.0, 1.0)
+    assert D.slider_weights(0.25) == (0.0, 0.75, 0.25)
+    assert D.slider_weights(-0.5) == (0.5, 0.5, 0.0)
+    with pytest.raises(ValueError, match="fusion must be from -1.0 to 1.0"):
+        D.slider_weights(1.5)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("bars", 0, "bars must be from 1 to 32"), ("bars", 2.5, "whole number"), ("tempo", "fast", "tempo must be a number"),
+    ("temperature", float("nan"), "temperature must be from"), ("seed", -1, "seed must be from"),
+    ("system", "polka", "system must be one of"), ("instrument", "Kazoo", "instrument must be one of")])
+def test_bad_settings_are_clear_errors(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        D.Settings(**{field: value}).checked()
+
+
+def test_one_melody_with_everything_shown(engine):
+    out = engine.generate(D.Settings(system="fusion", bars=8, tempo=120, seed=3, instrument="Alto Sax"))
+    m = out.melodies[0]
+    assert 0 < m.duration <= 32 + 1e-9 and m.tempo == 120
+    rate, samples = out.audio
+    seconds = len(samples) / rate
+    assert m.duration / 2 <= seconds <= 32 / 2 + 3  # 8 bars at 120 bpm = 16 s, plus the release
+    assert np.sqrt(np.mean(samples.astype(float) ** 2)) > 100  # not silent
+    back = midi.midi_to_melody(out.midi_path)
+    assert back.pitches == m.pitches
+    assert pretty_midi.PrettyMIDI(str(out.midi_path)).instruments[0].program == D.INSTRUMENTS["Alto Sax"]
+    assert len(out.roll.data) == 1 and len(out.roll.data[0].x) == len(m.notes)
+    assert {t.name for t in out.histogram.data} >= {"real jazz", "real folk"}
+    assert out.verdict.startswith("**Automatic judge: ") and "P(jazz)" in out.verdict
+    assert "seed **3**" in out.provenance and "checkpoints/fusion/" in out.provenance
+    assert set(out.seconds) == {"sample", "audio_midi", "figures", "judge", "total"}
+
+
+def test_same_settings_and_seed_give_the_same_midi(engine):
+    s = D.Settings(system="gan", bars=4, seed=11, temperature=0.9)
+    a, b = engine.generate(s), engine.generate(s)
+    assert a.midi_path.read_bytes() == b.midi_path.read_bytes()
+    c = engine.generate(D.Settings(system="gan", bars=4, seed=12, temperature=0.9))
+    assert c.melodies[0].notes != a.melodies[0].notes
+
+
+def test_slider_middle_is_the_fusion_generator(engine):
+    s = D.Settings(system="fusion", fusion=0.0, bars=4, seed=5)
+    assert engine._sample(s, 3, None) == engine.systems["fusion"].sample(3, bars=4, seed=5)
+
+
+@pytest.mark.parametrize("position,genre,other", [(-1.0, "jazz", "folk"), (1.0, "folk", "jazz")])
+def test_slider_extremes_sound_like_their_genre(engine, position, genre, other):
+    mels = engine._sample(D.Settings(system="fusion", fusion=position, bars=4, seed=2), 80, None)
+    pc, du = features.NPD.histogram(mels), D.duration_classes(mels)
+    real_pc, real_du = engine.real_histograms[genre]
+    far_pc, far_du = engine.real_histograms[other]
+    assert np.linalg.norm(pc - real_pc) < np.linalg.norm(pc - far_pc)
+    assert np.linalg.norm(du - real_du) < np.linalg.norm(du - far_du)
+
+
+def test_real_excerpts_are_held_out_and_of_the_asked_length(engine):
+    out = engine.generate(D.Settings(system="real folk", bars=4, seed=1))
+    m = out.melodies[0]
+    assert m.duration <= 4 * m.bar_beats + 1e-9 and len(m.notes) >= 2
+    test_ids = {p.source_id for p in engine.corpora["folk"].pieces["test"]}
+    assert m.source_id in test_ids
+    assert "test split" in out.provenance
+
+
+def test_continue_a_real_excerpt_and_an_uploaded_file(engine, tmp_path):
+    primer = engine.real_excerpts("jazz", 1, 4, seed=3)[0]
+    out = engine.generate(D.Settings(system="mle", bars=2, seed=1), primer=primer)
+    m = out.melodies[0]
+    assert m.notes[: len(primer.notes)] == primer.quantize().notes
+    assert m.duration > primer.duration
+    # an upload in E major: transposed to C for the model and back to E
+    e_major = Melody(notes=tuple(Note(64 + p, float(i), 1.0) for i, p in enumerate([0, 2, 4, 5, 7, 9, 11, 12] * 2)))
+    path = midi.save_midi(e_major, tmp_path / "scale.mid")
+    p, back = engine.primer_from_midi(str(path))
+    assert back == 4 and p.pitches[:3] == [60, 62, 64]
+    out = engine.generate(D.Settings(system="folk", bars=2, seed=1), primer=p, shift_back=back)
+    assert out.melodies[0].pitches[:16] == e_major.pitches[:16]
+
+
+@pytest.mark.parametrize("content,error", [
+    (b"", midi.MidiFileError), (b"hello, I am not a MIDI file", midi.NotMidiError),
+    (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\xff\xff", midi.MidiFileError)])
+def test_bad_uploads_are_clear_errors(engine, tmp_path, content, error):
+    path = tmp_path / "upload.mid"
+    path.write_bytes(content)
+    with pytest.raises(error):
+        engine.primer_from_midi(str(path))
+
+
+def test_drum_only_and_oversized_uploads(engine, tmp_path):
+    pm = pretty_midi.PrettyMIDI()
+    drums = pretty_midi.Instrument(program=0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(velocity=100, pitch=36, start=0, end=0.5))
+    pm.instruments.append(drums)
+    path = tmp_path / "drums.mid"
+    pm.write(str(path))
+    with pytest.raises(midi.DrumOnlyError, match="only drum notes"):
+        engine.primer_from_midi(str(path))
+    big = tmp_path / "big.mid"
+    big.write_bytes(b"MThd" + b"\x00" * (midi.MAX_MIDI_BYTES + 10))
+    with pytest.raises(midi.MidiTooLargeError):
+        engine.primer_from_midi(str(big))
+
+
+def test_batch_zip_of_midi_and_wav(engine):
+    steps = []
+    path, mels = engine.batch(D.Settings(system="rl", bars=2, seed=7), 3, progress=lambda f, desc="": steps.append(f))
+    assert len(mels) == 3 and steps[-1] == 1.0 and len(steps) == 4
+    with zipfile.ZipFile(path) as z:
+        names = sorted(z.namelist())
+        assert names == sorted([f"0{i}-rl-seed{6 + i}.{ext}" for i in (1, 2, 3) for ext in ("mid", "wav")] + ["README.txt"])
+        rate, data = wavfile.read(io.BytesIO(z.read("01-rl-seed7.wav")))
+        assert rate == 44100 and np.abs(data).max() > 1000
+        assert midi.midi_to_melody(z.read("02-rl-seed8.mid")).pitches == mels[1].pitches
+    assert engine.verdict(mels).startswith("**Automatic judge on the batch:**")
