@@ -21,7 +21,7 @@ system-packages:
 	@scripts/install-system-packages.sh libfluidsynth3
 
 system-packages-test:
-	@scripts/install-system-packages.sh libfluidsynth3 chromium
+	@scripts/install-system-packages.sh libfluidsynth3 chromium postgresql
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -41,6 +41,21 @@ collection): one writes jazz, one folk, and the **Fusion** generator is trained 
 **Demo**: choose a system, press **Generate**, listen, and see the notes and how jazz-like or folk-like
 they are. Move the **fusion slider** to blend the jazz, fusion and folk generators note by note.
 **Evaluation**: how the systems measure up (the paper's Table I and more). **Data**: what is loaded.
+**Listening test**: take part in the survey at [/survey](/survey); researchers read its results at
+[/results](/results).
+"""
+
+
+SURVEY_TAB = """## The listening test
+The paper's crowd test, run from this app: listeners hear short clips and say whether each is pure
+jazz, pure folk, a mixture of both or neither, and who they think composed it.
+
+- **Take part:** [open the survey](/survey) (about five minutes; the link it gives you brings you
+  back where you stopped, on any device). Crowd platforms link to `/survey?PROLIFIC_PID=...`.
+- **Researchers:** [results](/results) (Table II with Fusion Levels and intervals, agreement,
+  filters, CSV exports), with the password set in `FUSION_RESEARCHER_TOKEN` when the app started.
+  The clips come from `python -m listening_test prepare`; `python -m listening_test simulate`
+  runs a simulated crowd (README).
 """
 
 
@@ -152,6 +167,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                                api_name="generate_batch")
         with gr.Tab("Evaluation"):
             _evaluation_tab()
+        with gr.Tab("Listening test"):
+            gr.Markdown(SURVEY_TAB)
         with gr.Tab("Data"):
             status = gr.Markdown(_status(demo), elem_id="status")
             page.load(lambda: _status(demo), outputs=status, api_name=False)
@@ -194,7 +211,27 @@ def _status(demo: Demo) -> str:
     return "\n\n".join(lines)
 
 
+def make_server_app(demo: Demo, database_url: str | None = None):
+    """The whole site: the Gradio page at ``/``, the survey at ``/survey``, the researchers'
+    results at ``/results`` (``listening_test.web``), on one FastAPI app."""
+    from fastapi import FastAPI
+
+    from listening_test import db, flow, web
+
+    sessions = db.sessions(db.make_engine(database_url))
+    api = FastAPI(title="FusionGAN", docs_url=None, redoc_url=None, openapi_url=None)
+    api.include_router(web.survey_routes(flow.Survey(sessions)))
+    api.include_router(web.results_routes(sessions))
+    page = build_app(demo)
+    return gr.mount_gradio_app(api, page, path="/", theme=page.theme_for_launch, max_file_size=MAX_UPLOAD,
+                               allowed_paths=[str(REPORTS)], footer_links=[], show_error=True)
+
+
 def main(argv=None) -> None:
+    import threading
+
+    import uvicorn
+
     parser = argparse.ArgumentParser(description="FusionGAN's browser app")
     parser.add_argument("--host", default=os.environ.get("FUSION_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("FUSION_PORT", "7860")))
@@ -203,12 +240,18 @@ def main(argv=None) -> None:
     t0 = time.time()
     demo = Demo(defer=True)  # the real data and the judge are read once the page is up
     demo.warm_up()
-    page = build_app(demo)
-    page.launch(server_name=args.host, server_port=args.port, show_error=True, theme=page.theme_for_launch,
-                max_file_size=MAX_UPLOAD, allowed_paths=[str(REPORTS)], footer_links=[], prevent_thread_lock=True)
-    print(f"FusionGAN ready in {time.time() - t0:.1f} s on http://{args.host}:{args.port}", flush=True)
-    demo.start_loading()
-    page.block_thread()
+    server = uvicorn.Server(uvicorn.Config(make_server_app(demo), host=args.host, port=args.port,
+                                           log_level="warning", timeout_graceful_shutdown=5))
+
+    def when_up():
+        while not server.started:
+            time.sleep(0.05)
+        print(f"FusionGAN ready in {time.time() - t0:.1f} s on http://{args.host}:{args.port} "
+              f"(survey: /survey, results: /results)", flush=True)
+        demo.start_loading()
+
+    threading.Thread(target=when_up, daemon=True).start()
+    server.run()
 
 
 if __name__ == "__main__":

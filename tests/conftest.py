@@ -41,3 +41,69 @@ def kern_parsed(essen_dir):
 @pytest.fixture(scope="session")
 def abc_parsed():
     return corpus.parsed("folk", "abc")
+
+
+# the listening test ------------------------------------------------------------------------------
+POOL = dict(per_system=2, qualification=3, catch=2, bars=1, tempo=240.0, seed=0)  # 1-second clips
+
+
+@pytest.fixture(scope="session")
+def survey_pool(tmp_path_factory, wjazzd_dir, essen_dir):
+    """A small prepared stimulus pool in a SQLite file; tests copy it (``fresh_survey_db``)."""
+    from listening_test import db, stimuli
+
+    folder = tmp_path_factory.mktemp("pool")
+    url = f"sqlite:///{folder / 'survey.sqlite'}"
+    engine = db.make_engine(url)
+    stimuli.prepare(db.sessions(engine), log=lambda m: None, **POOL)
+    engine.dispose()
+    return folder / "survey.sqlite"
+
+
+@pytest.fixture
+def fresh_survey_db(survey_pool, tmp_path):
+    """A copy of the prepared pool, no participants yet: its SQLAlchemy URL."""
+    import shutil
+
+    target = tmp_path / "survey.sqlite"
+    shutil.copyfile(survey_pool, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A real PostgreSQL server (Debian's postgresql, installed by `make test`) started for the
+    tests on 127.0.0.1 in a temporary folder, as the ``postgres`` user; its URL."""
+    import shutil
+    import socket
+    import subprocess
+
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if not bindir or shutil.which("runuser") is None:
+        pytest.fail("PostgreSQL is missing: apt-get install -y postgresql (make test does it)")
+    bindir = bindir[-1]
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="fusion-pg-"))  # not under pytest's root-only folder
+    data = folder / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    as_root = os.geteuid() == 0
+    if as_root:
+        shutil.chown(folder, "postgres")
+        folder.chmod(0o700)
+
+    def run(*cmd):
+        full = ["runuser", "-u", "postgres", "--", *map(str, cmd)] if as_root else list(map(str, cmd))
+        subprocess.run(full, check=True, capture_output=True, timeout=120)
+
+    run(bindir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
+    run(bindir / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-o",
+        f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=on -c max_connections=200", "start")
+    try:
+        run(bindir / "createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "survey")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/survey"
+    finally:
+        run(bindir / "pg_ctl", "-D", data, "-m", "fast", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -118,6 +118,21 @@ def test_continue_and_batch_endpoints(client, tmp_path):
     assert "3 melodies" in prov
 
 
+@pytest.mark.parametrize("position,genre,other", [(-1.0, "jazz", "folk"), (1.0, "folk", "jazz")])
+def test_slider_extremes_sound_like_their_genre_through_the_api(client, position, genre, other):
+    from fusion import corpus, demo, features
+
+    _, zpath, *_ = client.predict("fusion", position, 4, 120, 1.0, 9, False, "Flute", 32, api_name="/generate_batch")
+    with zipfile.ZipFile(zpath) as z:
+        mels = [midi.midi_to_melody(z.read(n)).quantize() for n in z.namelist() if n.endswith(".mid")]
+    assert len(mels) == 32
+    pc, du = features.NPD.histogram(mels), demo.duration_classes(mels)
+    real = {g: corpus.load(g).windows("test") for g in ("jazz", "folk")}
+    ref = {g: (features.NPD.histogram(w), demo.duration_classes(w)) for g, w in real.items()}
+    assert np.linalg.norm(pc - ref[genre][0]) < np.linalg.norm(pc - ref[other][0])
+    assert np.linalg.norm(du - ref[genre][1]) < np.linalg.norm(du - ref[other][1])
+
+
 def _error(client, *args, api="/generate"):
     from gradio_client.exceptions import AppError
 
@@ -133,13 +148,22 @@ def test_bad_input_is_refused_clearly_and_the_app_keeps_serving(client, tmp_path
     assert "whole number" in _error(client, "fusion", 0.0, 4, 120, 1.0, None, False, "Alto Sax")
     from gradio_client import handle_file
 
+    import pretty_midi
+
+    drums = pretty_midi.PrettyMIDI()
+    kit = pretty_midi.Instrument(program=0, is_drum=True)
+    kit.notes.append(pretty_midi.Note(velocity=100, pitch=36, start=0, end=0.5))
+    drums.instruments.append(kit)
+    drums.write(str(tmp_path / "drums.mid"))
     cases = {"text.mid": b"hello, I am not MIDI", "empty.mid": b"",
-             "broken.mid": b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\xff\xff"}
+             "broken.mid": b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\xff\xff",
+             "drums.mid": (tmp_path / "drums.mid").read_bytes()}
     for name, content in cases.items():
         p = tmp_path / name
         p.write_bytes(content)
         message = _error(client, *SETTINGS, handle_file(str(p)), "none", api="/continue_melody")
         assert "MIDI" in message or "empty" in message, (name, message)
+    assert "only drum notes" in message
     big = tmp_path / "big.mid"
     big.write_bytes(b"MThd" + b"\x00" * 2_000_000)
     with pytest.raises(ValueError, match="exceeds the maximum file size"):  # the client checks first ...

@@ -1,0 +1,77 @@
+"""Saving an answer under load: 100 simulated participants at once against one app process.
+
+A fresh pool of 1-second clips is prepared in a temporary SQLite file (or ``--database-url``);
+``python app.py`` is started on it; ``listening_test.simulate`` runs ``--participants`` at once
+(each listens to every clip, then answers); the latency of every acknowledged answer (request to
+response, as the participant's browser sees it) is reported as percentiles.
+
+    python bench/bench_survey.py [--participants 100] [--database-url URL] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from listening_test import db, simulate, stimuli  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--participants", type=int, default=100)
+    ap.add_argument("--database-url")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-survey-"))
+    url = args.database_url or f"sqlite:///{folder / 'survey.sqlite'}"
+    stimuli.prepare(db.sessions(db.make_engine(url)), per_system=4, qualification=4, catch=2, bars=1, tempo=240.0,
+                    log=lambda m: None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "bench"
+    env = {**os.environ, "DATABASE_URL": url, "FUSION_RESEARCHER_TOKEN": token}
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(app + "/survey", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        t = time.time()
+        report = simulate.simulate(app, args.participants, simulate.paper_profile(), token, seed=7)
+        wall = time.time() - t
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    lat = np.array(report.latencies) * 1000
+    result = {"database": url.split(":")[0], "participants": args.participants, "finished": report.finished,
+              "answers": report.answers, "errors": len(report.errors), "wall_s": round(wall, 1),
+              "answer_ms": {"p50": round(float(np.percentile(lat, 50)), 1), "p95": round(float(np.percentile(lat, 95)), 1),
+                            "p99": round(float(np.percentile(lat, 99)), 1), "max": round(float(lat.max()), 1)}}
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    a = result["answer_ms"]
+    print(f"| database | participants at once | answers | errors | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+          f"| {result['database']} | {args.participants} | {result['answers']} | {result['errors']} | {a['p50']} ms | "
+          f"{a['p95']} ms | {a['p99']} ms | {a['max']} ms |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""What the answers say: the paper's Table II per system, with intervals, filters and agreement.
+
+* **Table II** per system and control: the shares of pure jazz / pure folk / mixture / neither
+  answers and of expert / newbie / robot answers (percent); the Fusion Level (paper's formula,
+  :func:`fusion.paper.fusion_level`) with a 95% bootstrap interval that resamples *participants*
+  (their answers are not independent), percentile method, 2,000 resamples; answers and
+  participants counted.
+* **Qualification accuracy**: the share of qualification answers naming the clip's true genre.
+* **Filters**: ``qualified`` keeps participants with at least ``QUALIFIED`` of their qualification
+  answers right; ``attentive`` drops participants who called a catch trial anything but
+  "neither".
+* **Agreement**: Fleiss' kappa of the fusion answers over clips heard by at least two listeners,
+  in the form for a varying number of raters per item:
+  ``P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1))``, ``P = mean P_i``,
+  ``p_j = sum_i n_ij / sum_i n_i``, ``P_e = sum_j p_j^2``, ``kappa = (P - P_e) / (1 - P_e)``
+  (Fleiss 1971, eq. 1-9; reduces to it when every clip has the same number of raters).
+* **Exports**: the raw answers and the table as CSV, every text cell that a spreadsheet would read
+  as a formula (starting with ``= + - @``, a tab or a carriage return) prefixed with ``'``.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from fusion import paper
+from listening_test.db import Answer, Assignment, Participant, Stimulus
+from listening_test.flow import MAIN_GROUPS, QUESTIONS
+
+QUALIFIED = 2 / 3
+RESAMPLES = 2000
+
+
+def answers_frame(sessions) -> pd.DataFrame:
+    """Every answer with its clip's role, system and true genre, one row each."""
+    with sessions() as s:
+        rows = s.execute(
+            select(Participant.id, Participant.external_id, Answer.position, Answer.question, Answer.choice,
+                   Answer.answered_at, Stimulus.id, Stimulus.role, Stimulus.system, Stimulus.genre)
+            .join(Answer, Answer.participant_id == Participant.id)
+            .join(Assignment, (Assignment.participant_id == Answer.participant_id)
+                  & (Assignment.position == Answer.position))
+            .join(Stimulus, Stimulus.id == Assignment.stimulus_id)).all()
+    return pd.DataFrame(rows, columns=["participant", "external_id", "position", "question", "choice", "answered_at",
+                                       "stimulus", "role", "system", "genre"])
+
+
+def assignment_of(sessions, token: str) -> list[dict]:
+    """The clips of one participant in order: position, phase, role, system, true genre."""
+    with sessions() as s:
+        rows = s.execute(select(Assignment.position, Assignment.phase, Stimulus.role, Stimulus.system, Stimulus.genre)
+                         .join(Participant, Participant.id == Assignment.participant_id)
+                         .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
+                         .where(Participant.token == str(token)).order_by(Assignment.position)).all()
+    return [dict(position=p, phase=ph, role=r, system=sy, genre=g) for p, ph, r, sy, g in rows]
+
+
+def participant_flags(df: pd.DataFrame) -> pd.DataFrame:
+    """Per participant: qualification accuracy, qualified, attentive (catch trials), finished."""
+    q = df[df.question == "genre"]
+    acc = (q.choice == q.genre).groupby(q.participant).mean()
+    catch = df[(df.role == "catch") & (df.question == "fusion")]
+    failed = (catch.choice != "neither").groupby(catch.participant).any()
+    out = pd.DataFrame({"participant": sorted(df.participant.unique())}).set_index("participant")
+    out["qualification_accuracy"] = acc
+    out["qualified"] = out.qualification_accuracy >= QUALIFIED - 1e-9
+    out["attentive"] = ~failed.reindex(out.index, fill_value=False)
+    return out
+
+
+def filtered(df: pd.DataFrame, qualified: bool = False, attentive: bool = False) -> pd.DataFrame:
+    flags = participant_flags(df) if len(df) else pd.DataFrame(columns=["qualified", "attentive"])
+    keep = pd.Series(True, index=flags.index)
+    if qualified:
+        keep &= flags.qualified
+    if attentive:
+        keep &= flags.attentive
+    return df[df.participant.isin(keep[keep].index)]
+
+
+def table_ii(df: pd.DataFrame, resamples: int = RESAMPLES, seed: int = 0) -> pd.DataFrame:
+    """Table II (module docstring) from an answers frame (already filtered)."""
+    rows = []
+    rng = np.random.default_rng(seed)
+    main = df[df.role == "main"]
+    for system in MAIN_GROUPS:
+        part = main[main.system == system]
+        fus, mus = part[part.question == "fusion"], part[part.question == "musicality"]
+        row = {"system": system, "answers": len(fus), "participants": fus.participant.nunique()}
+        counts = fus.choice.value_counts()
+        for lab in QUESTIONS["fusion"]:
+            row[lab] = 100 * counts.get(lab, 0) / max(len(fus), 1)
+        mcounts = mus.choice.value_counts()
+        for lab in QUESTIONS["musicality"]:
+            row[lab] = 100 * mcounts.get(lab, 0) / max(len(mus), 1)
+        if len(fus):
+            row["fl"] = 100 * paper.fusion_level(*(counts.get(lab, 0) for lab in paper.LABELS))
+            per = np.stack([fus[fus.participant == p_].choice.value_counts().reindex(paper.LABELS, fill_value=0)
+                            .to_numpy() for p_ in fus.participant.unique()])  # participants x 4
+            draws = rng.integers(0, len(per), size=(resamples, len(per)))
+            tot = per[draws].sum(axis=1)  # resamples x 4
+            j, f, m, n = tot.T
+            fl = 100 * (1 - (np.abs(j - f) + n) / np.maximum(tot.sum(axis=1), 1))
+            row["fl_ci_low"], row["fl_ci_high"] = np.percentile(fl, [2.5, 97.5])
+        else:
+            row["fl"] = row["fl_ci_low"] = row["fl_ci_high"] = np.nan
+        printed = paper.TABLE_II.get(system)
+        row["paper_fl"] = printed["fl"] if printed else np.nan
+        row["paper_fl_recomputed"] = (100 * paper.fusion_level(*(printed[k] for k in paper.LABELS))
+                                      if printed else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def qualification_accuracy(df: pd.DataFrame) -> float:
+    q = df[df.question == "genre"]
+    return float((q.choice == q.genre).mean()) if len(q) else float("nan")
+
+
+def fleiss_kappa(df: pd.DataFrame, question: str = "fusion") -> float:
+    """Fleiss' kappa of ``question``'s answers over clips with two or more listeners (module
+    docstring); NaN when there are none."""
+    part = df[(df.question == question) & (df.role == "main")]
+    table = pd.crosstab(part.stimulus, part.choice).reindex(columns=list(QUESTIONS[question]), fill_value=0)
+    return fleiss_kappa_of(table.to_numpy())
+
+
+def fleiss_kappa_of(counts: np.ndarray) -> float:
+    """Fleiss' kappa of an items x categories table of rating counts."""
+    counts = np.asarray(counts, float)
+    n = counts.sum(axis=1)
+    counts, n = counts[n >= 2], n[n >= 2]
+    if not len(counts):
+        return float("nan")
+    p_i = ((counts ** 2).sum(axis=1) - n) / (n * (n - 1))
+    p_j = counts.sum(axis=0) / n.sum()
+    p_e = (p_j ** 2).sum()
+    return float((p_i.mean() - p_e) / (1 - p_e)) if p_e < 1 else float("nan")
+
+
+def safe_csv(df: pd.DataFrame) -> str:
+    """CSV text with spreadsheet formula injection neutralised (module docstring)."""
+    def cell(v):
+        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + v
+        return v
+
+    buf = io.StringIO()
+    df.map(cell).to_csv(buf, index=False)
+    return buf.getvalue()

@@ -1,0 +1,155 @@
+"""``python -m listening_test simulate``: a crowd of simulated participants driving the running
+app over HTTP, each answering with the probabilities of a profile.
+
+Profile ``paper``: for each system, the fusion-recognition and musicality answers are drawn with
+the paper's Table II percentages (normalised: the GAN row sums to 91%); qualification clips are
+named correctly with the paper's 66.5% and otherwise with one of the two wrong answers; catch
+trials are answered "neither"; the human-composed controls, which the paper did not have, are
+answered with :data:`CONTROL_PROFILE`. A profile file (JSON, the same shape as :func:`paper_profile`)
+replaces any part.
+
+Each participant plays every clip (fetches its audio) and waits its length before answering, as
+the server requires; ``--speed`` only shortens the think time after that.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+
+from fusion import paper
+
+CONTROL_PROFILE = {
+    "real jazz": {"fusion": {"jazz": 70, "folk": 5, "mixture": 15, "neither": 10},
+                  "musicality": {"expert": 60, "newbie": 30, "robot": 10}},
+    "real folk": {"fusion": {"jazz": 5, "folk": 70, "mixture": 15, "neither": 10},
+                  "musicality": {"expert": 50, "newbie": 40, "robot": 10}},
+}
+
+
+def paper_profile() -> dict:
+    out = {"qualification_accuracy": 0.665, "catch": {"neither": 100}}
+    for system, row in paper.TABLE_II.items():
+        out[system] = {"fusion": {k: row[k] for k in paper.LABELS},
+                       "musicality": {k: row[k] for k in ("expert", "newbie", "robot")}}
+    return {**out, **CONTROL_PROFILE}
+
+
+def load_profile(name: str) -> dict:
+    if name == "paper":
+        return paper_profile()
+    with open(name) as f:
+        return {**paper_profile(), **json.load(f)}
+
+
+@dataclass
+class Report:
+    participants: int = 0
+    finished: int = 0
+    answers: int = 0
+    latencies: list = field(default_factory=list)  # seconds per acknowledged answer
+    errors: list = field(default_factory=list)
+    codes: list = field(default_factory=list)
+    acks: list = field(default_factory=list)  # (token, position, question, choice) of every acknowledged answer
+    tokens: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def _pick(rng: random.Random, weights: dict) -> str:
+    keys = list(weights)
+    return rng.choices(keys, weights=[weights[k] for k in keys])[0]
+
+
+def participant(url: str, profile: dict, seed: int, report: Report, researcher_token: str, think: float = 0.05,
+                external_id: str | None = None, timeout: float = 60.0, token: str | None = None) -> None:
+    """One simulated participant from consent to completion code. What each clip is (system,
+    true genre) is asked of the researchers' API, which a real participant cannot reach."""
+    rng = random.Random(seed)
+    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as http:
+        state = _post(http, "/survey/api/start", {"token": token} if token else {"external_id": external_id})
+        if not token:
+            with report.lock:
+                report.tokens.append(state["token"])
+        r = http.get("/results/api/assignment", params={"participant": state["token"]},
+                     headers={"Authorization": f"Bearer {researcher_token}"})
+        if r.status_code != 200:
+            raise RuntimeError(f"the researchers' API refused: {r.text[:200]} (is FUSION_RESEARCHER_TOKEN right?)")
+        clips = {c["position"]: c for c in r.json()}
+        while state["step"] != "done":
+            pos = state["position"]
+            if state.get("first_question"):
+                r = http.get(state["audio"], params={"token": state["token"]})
+                r.raise_for_status()
+                time.sleep(state["seconds"] + think * rng.random())
+            clip = clips[pos]
+            # one draw per (participant, clip kind, question): the answers do not depend on the
+            # order the server chose, so a simulation is reproducible from its seed
+            draw = random.Random(f"{seed}|{clip['role']}|{clip['system']}|{pos if clip['role'] != 'main' else ''}"
+                                 f"|{state['question']}")
+            choice = _answer(draw, profile, state, clip["genre"], clip["system"])
+            t = time.perf_counter()
+            sent = (state["token"], pos, state["question"], choice)
+            state = _post(http, "/survey/api/answer", {"token": sent[0], "position": pos, "question": sent[2],
+                                                        "choice": choice})
+            with report.lock:
+                report.latencies.append(time.perf_counter() - t)
+                report.answers += 1
+                report.acks.append(sent)
+        with report.lock:
+            report.finished += 1
+            report.codes.append(state["completion_code"])
+
+
+def _answer(rng, profile, state, truth, system) -> str:
+    q = state["question"]
+    if q == "genre":
+        if truth in ("jazz", "folk") and rng.random() < profile["qualification_accuracy"]:
+            return truth
+        return rng.choice([c for c in state["choices"] if c != truth])
+    weights = profile.get(system, {}).get(q)
+    if system == "catch" and q == "fusion":
+        weights = profile["catch"]
+    return _pick(rng, weights) if weights else rng.choice(state["choices"])
+
+
+def _post(http: httpx.Client, path: str, body: dict) -> dict:
+    for attempt in range(5):
+        try:
+            r = http.post(path, json=body)
+        except httpx.TransportError:
+            time.sleep(0.2 * 2 ** attempt)
+            continue
+        if r.status_code >= 500:
+            time.sleep(0.2 * 2 ** attempt)
+            continue
+        data = r.json()
+        if r.status_code != 200:
+            raise RuntimeError(f"{path} refused: {data.get('error')}")
+        return data
+    raise RuntimeError(f"{path} failed five times")
+
+
+def simulate(url: str | list[str], participants: int, profile: dict, researcher_token: str, seed: int = 0,
+             concurrency: int | None = None, think: float = 0.05, tokens: list[str] | None = None) -> Report:
+    """Run ``participants`` simulated participants against the app at ``url`` (a list: the
+    participants take turns among the app processes), at most ``concurrency`` at once (default:
+    all). With ``tokens``, those participants resume instead."""
+    urls = [url] if isinstance(url, str) else list(url)
+    report = Report(participants=len(tokens) if tokens else participants)
+
+    def one(i):
+        try:
+            participant(urls[i % len(urls)], profile, seed * 100_003 + i, report, researcher_token, think=think,
+                        token=tokens[i] if tokens else None)
+        except Exception as exc:  # reported, not raised: the others go on
+            with report.lock:
+                report.errors.append(f"participant {i}: {type(exc).__name__}: {exc}")
+
+    with ThreadPoolExecutor(concurrency or report.participants) as pool:
+        list(pool.map(one, range(report.participants)))
+    return report

@@ -1,0 +1,163 @@
+"""The survey flow (listening_test/flow.py) on a real SQLite database: assignment, order, every
+answer rule, resuming."""
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from listening_test import db
+from listening_test.db import Answer, Assignment, Stimulus
+from listening_test.flow import MAIN_GROUPS, Design, Survey, SurveyError
+
+
+@pytest.fixture
+def survey(fresh_survey_db):
+    return Survey(db.sessions(db.make_engine(fresh_survey_db)))
+
+
+def _served_long_ago(survey, token):
+    """Mark every clip of the participant as served a minute ago (the listening rule has its own test)."""
+    with survey.sessions() as s:
+        pid = s.scalar(select(db.Participant.id).where(db.Participant.token == token))
+        for a in s.scalars(select(Assignment).where(Assignment.participant_id == pid)):
+            a.served_at = db.now() - timedelta(minutes=1)
+        s.commit()
+
+
+def _finish(survey, state, choose=lambda st: st["choices"][0]):
+    _served_long_ago(survey, state["token"])
+    while state["step"] != "done":
+        state = survey.answer(state["token"], state["position"], state["question"], choose(state))
+    return state
+
+
+def _clips(survey, token):
+    with survey.sessions() as s:
+        pid = s.scalar(select(db.Participant.id).where(db.Participant.token == token))
+        return s.execute(select(Assignment.position, Assignment.phase, Stimulus.role, Stimulus.system)
+                         .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
+                         .where(Assignment.participant_id == pid).order_by(Assignment.position)).all()
+
+
+def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
+    design = Design()
+    for _ in range(5):
+        st = survey.start()
+        clips = _clips(survey, st["token"])
+        assert [c.phase for c in clips[:design.qualification]] == ["qualification"] * design.qualification
+        main = [c for c in clips if c.phase == "main"]
+        assert Counter(c.system for c in main if c.role == "main") == Counter(MAIN_GROUPS)
+        catch = [i for i, c in enumerate(main) if c.role == "catch"]
+        assert len(catch) == design.catch
+        assert 0 < catch[0] and catch[-1] < len(main) - 1 and catch[1] - catch[0] > 1  # spread through
+        assert st["step"] == "qualification" and st["position"] == 0 and st["question"] == "genre"
+        assert st["clips"] == design.qualification + len(MAIN_GROUPS) + design.catch
+
+
+def test_orders_differ_and_clips_are_used_evenly(survey):
+    orders = [tuple(c.system for c in _clips(survey, survey.start()["token"])) for _ in range(6)]
+    assert len(set(orders)) > 1
+    with survey.sessions() as s:
+        per_clip = Counter(dict(s.execute(select(Assignment.stimulus_id, func.count()).join(Stimulus)
+                                          .where(Stimulus.role == "main").group_by(Assignment.stimulus_id)).all()))
+    assert max(per_clip.values()) - min(per_clip.values()) <= 1  # 2 clips per system, 6 participants: 3 each
+
+
+def test_the_path_to_a_completion_code(survey):
+    st = survey.start(external_id="PID-1")
+    seen = [(st["step"], st["question"])]
+    _served_long_ago(survey, st["token"])
+    while st["step"] != "done":
+        st = survey.answer(st["token"], st["position"], st["question"], st["choices"][-1])
+        seen.append((st["step"], st.get("question")))
+    assert st["completion_code"] and len(st["completion_code"]) == 10
+    assert seen[:4] == [("qualification", "genre")] * 3 + [("main", "fusion")]
+    assert seen[4] == ("main", "musicality")
+    assert st["answered"] == st["questions"] == 3 + 2 * (len(MAIN_GROUPS) + 2)
+
+
+def test_resume_by_token_and_by_platform_id_on_a_second_device(survey):
+    st = survey.start(external_id="PROLIFIC-42")
+    _served_long_ago(survey, st["token"])
+    st = survey.answer(st["token"], 0, "genre", "jazz")
+    again = survey.start(external_id="PROLIFIC-42")
+    assert again["token"] == st["token"] and again["position"] == 1
+    assert survey.start(token=st["token"])["position"] == 1
+    with pytest.raises(SurveyError, match="no participant with this id"):
+        survey.start(external_id="someone-new", create=False)
+
+
+def _count(survey):
+    with survey.sessions() as s:
+        return s.scalar(select(func.count()).select_from(Answer))
+
+
+def test_forged_and_bad_answers_are_refused_and_change_nothing(survey):
+    a, b = survey.start(), survey.start()
+    _served_long_ago(survey, a["token"])
+    cases = [
+        (("no-such-token", 0, "genre", "jazz"), 404, "unknown participant token"),
+        ((a["token"], 0, "genre", "mixture"), 400, "not an answer to this question"),
+        ((a["token"], 0, "tempo", "fast"), 400, "unknown question"),
+        ((a["token"], "zero", "genre", "jazz"), 400, "whole number"),
+        ((a["token"], 1, "genre", "jazz"), 409, "answer in order"),
+        ((a["token"], 99, "fusion", "jazz"), 409, "not assigned to you"),
+        ((a["token"], 0, "musicality", "robot"), 409, "not assigned to you"),
+        ((b["token"], 0, "genre", "jazz"), 425, "play the clip"),  # b never fetched the audio
+    ]
+    for args, status, message in cases:
+        with pytest.raises(SurveyError, match=message) as info:
+            survey.answer(*args)
+        assert info.value.status == status
+    assert _count(survey) == 0
+
+
+def test_an_answer_before_the_clip_has_been_heard_is_refused(survey):
+    st = survey.start()
+    survey.audio(st["token"], 0)  # served now; the clips last one second
+    with pytest.raises(SurveyError, match="listen to the whole clip") as info:
+        survey.answer(st["token"], 0, "genre", "jazz")
+    assert info.value.status == 425 and _count(survey) == 0
+    import time
+
+    time.sleep(1.0)
+    assert survey.answer(st["token"], 0, "genre", "jazz")["position"] == 1
+
+
+def test_retries_are_idempotent_and_answers_cannot_change(survey):
+    st = survey.start()
+    _served_long_ago(survey, st["token"])
+    first = survey.answer(st["token"], 0, "genre", "folk")
+    again = survey.answer(st["token"], 0, "genre", "folk")
+    assert first["repeated"] is False and again["repeated"] is True
+    assert again["position"] == first["position"] == 1 and _count(survey) == 1
+    with pytest.raises(SurveyError, match="already answered") as info:
+        survey.answer(st["token"], 0, "genre", "jazz")
+    assert info.value.status == 409 and _count(survey) == 1
+
+
+def test_audio_only_for_ones_own_current_or_earlier_clips(survey):
+    a, b = survey.start(), survey.start()
+    wav = survey.audio(a["token"], 0)
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+    with pytest.raises(SurveyError, match="answer the current clip first"):
+        survey.audio(a["token"], 5)
+    with pytest.raises(SurveyError, match="not assigned"):
+        survey.audio(a["token"], 500)
+    with pytest.raises(SurveyError, match="unknown participant"):
+        survey.audio("forged", 0)
+    assert survey.audio(b["token"], 0)[:4] == b"RIFF"
+
+
+def test_an_empty_pool_is_a_clear_error(tmp_path):
+    empty = Survey(db.sessions(db.make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")))
+    with pytest.raises(SurveyError, match="not prepared"):
+        empty.start()
+
+
+def test_every_clip_has_the_same_length(survey):
+    with survey.sessions() as s:
+        lengths = set(s.scalars(select(Stimulus.seconds)))
+        sizes = {len(w) for w in s.scalars(select(Stimulus.audio))}
+    assert lengths == {1.0} and len(sizes) == 1
