@@ -9,7 +9,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHON
 
-.PHONY: run test train evaluate system-packages system-packages-test bench stats clean-cache
+.PHONY: run test train evaluate survey system-packages system-packages-test bench stats clean-cache
 
 run: system-packages $(VENV)/.installed
 	$(PY) app.py
@@ -40,6 +40,10 @@ train: $(VENV)/.installed
 evaluate: system-packages-test $(VENV)/.installed
 	$(PY) -m fusion evaluate
 
+# The listening test's clip pool (into .survey/survey.sqlite, or DATABASE_URL).
+survey: system-packages $(VENV)/.installed
+	$(PY) -m listening_test prepare
+
 # Benchmarks (numbers go to docs/performance.md) and data statistics.
 bench: system-packages $(VENV)/.installed
 	$(PY) bench/bench_load.py
@@ -47,6 +51,7 @@ bench: system-packages $(VENV)/.installed
 	$(PY) bench/bench_rollout.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_demo.py
+	$(PY) bench/bench_survey.py
 
 stats: $(VENV)/.installed
 	$(PY) -m fusion data stats

@@ -36,7 +36,8 @@ def app_url(jazz_melodies, kern_parsed, tmp_path_factory):
     """The app started as `python app.py --port P` (corpora already in the disk cache)."""
     port = _free_port()
     log = open(tmp_path_factory.mktemp("app") / "app.log", "w+")
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
+           "FUSION_SURVEY_DIR": str(tmp_path_factory.mktemp("survey"))}  # not the project's .survey/
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
                             stderr=log)
     url = f"http://127.0.0.1:{port}/"
