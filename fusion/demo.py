@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from scipy.io import wavfile
 
 from fusion import corpus, features, judge as judging, keys, midi, pianoroll, systems
 from fusion.audio import default_renderer
@@ -269,8 +270,6 @@ class Demo:
                 stem = f"{i + 1:02d}-{_slug(one)}"
                 z.writestr(f"{stem}.mid", midi.midi_bytes(m, program=s.program))
                 wav = io.BytesIO()
-                from scipy.io import wavfile
-
                 sr, samples = self.renderer.to_gradio(self.renderer.render(m, program=s.program, tempo=s.tempo))
                 wavfile.write(wav, sr, samples)
                 z.writestr(f"{stem}.wav", wav.getvalue())
