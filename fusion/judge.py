@@ -181,20 +181,20 @@ class Judge:
                 out[rows, 2 + k] = _p_jazz(self.half, describe_all([split[i][k] for i in rows]))
         return out
 
-    def judge(self, melodies) -> list[dict]:
+    def judge(self, melodies, x: np.ndarray | None = None) -> list[dict]:
         """One verdict per melody: ``label`` (jazz / folk / mixture / neither), ``p_jazz`` (whole
         melody), the four partial ``opinions`` and the out-of-distribution ``ood`` score (with the
         ``threshold`` it was compared to)."""
-        x = describe_all(melodies)
+        x = describe_all(melodies) if x is None else x
         ops = self.opinions(melodies, x)
         return [{"label": label_of(o, d, self.threshold), "p_jazz": float(p), "ood": float(d),
                  "opinions": {name: (None if np.isnan(v) else float(v)) for name, v in zip(OPINIONS, o)},
                  "threshold": self.threshold}
                 for p, d, o in zip(self.p_jazz(x), self.ood_scores(x), ops)]
 
-    def labels(self, melodies) -> dict[str, float]:
-        """The share of each label among ``melodies``."""
-        got = [v["label"] for v in self.judge(melodies)]
+    def labels(self, melodies, x: np.ndarray | None = None) -> dict[str, float]:
+        """The share of each label among ``melodies`` (``x``: their :func:`describe_all`, if known)."""
+        got = [v["label"] for v in self.judge(melodies, x)]
         return {lab: got.count(lab) / len(got) for lab in LABELS}
 
     def validate(self, test: dict[str, list[Melody]], n_mixtures: int = 300, seed: int = 0) -> dict:
@@ -206,13 +206,14 @@ class Judge:
         out = {"windows": {}, "per_genre": {}, "labels": {}}
         correct = total = 0
         for g in ("jazz", "folk"):
-            p = self.p_jazz(describe_all(test[g]))
+            x = describe_all(test[g])
+            p = self.p_jazz(x)
             right = (p >= 0.5) if g == "jazz" else (p < 0.5)
             out["windows"][g] = len(p)
             out["per_genre"][g] = float(right.mean())
             correct += int(right.sum())
             total += len(p)
-            out["labels"][g] = self.labels(test[g])
+            out["labels"][g] = self.labels(test[g], x)
         out["accuracy"] = correct / total
         out["balanced_accuracy"] = float(np.mean(list(out["per_genre"].values())))
         rng = np.random.default_rng(seed)
