@@ -78,7 +78,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     import torch
 
-    from fusion import evaluation, report, train
+    from fusion import evaluation, paths, report
 
     torch.set_num_threads(args.threads)
     make = evaluation.Options.quick if args.quick else evaluation.Options
@@ -91,7 +91,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not 10 <= options.bootstrap <= 100_000:
         raise ValueError(f"--bootstrap must be in 10..100000, got {options.bootstrap}")
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    commit = train.git_commit()  # the code that produces the results, read before they are made
+    commit = paths.git_commit()  # the code that produces the results, read before they are made
     results = evaluation.evaluate(options, log=log)
     command = "python -m fusion " + " ".join(args.argv)
     written = report.write(results, args.out, command, f"{commit['commit'][:7]}{' (dirty)' if commit['dirty'] else ''}",

@@ -7,9 +7,13 @@
 
 The paper's discriminator is this TextCNN with a sigmoid output; as a Wasserstein critic (Eq. 1)
 the score is left unbounded and must be (about) 1-Lipschitz. FusionGAN enforces that with a
-gradient penalty on the *embedded* inputs (WGAN-GP, Gulrajani et al. 2017): token sequences are
-discrete, so the penalty is taken at random interpolations between the embeddings of a positive
-and a negative batch (:func:`gradient_penalty`); see ``docs/method.md``.
+gradient penalty (WGAN-GP, Gulrajani et al. 2017) with respect to the critic's real input, the
+*one-hot* token sequence x (B, L, V): token sequences are discrete, so the penalty is taken at
+random interpolations x_hat = a x_pos + (1 - a) x_neg between a positive and a negative batch, and
+the critic reads x_hat through its embedding table as e = x_hat E (:func:`gradient_penalty`).
+The gradient flows through E, so the embedding table is bounded too; a penalty on detached
+embeddings (the first version) leaves E free to grow, and the critic's scores with it
+(``docs/method.md``, "Lipschitz critics", Eq. 1).
 
 Padding positions are excluded from the max-over-time pooling. Sequences shorter than the widest
 filter are padded (a masked position never wins the max).
@@ -90,17 +94,26 @@ def pad_to(tokens: torch.Tensor, length: int, pad_id: int = 0) -> torch.Tensor:
     return nn.functional.pad(tokens, (0, length - tokens.shape[1]), value=pad_id)
 
 
-def gradient_penalty(critic: Critic, positive: torch.Tensor, negative: torch.Tensor,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """WGAN-GP on embeddings: ``E (||grad_e D(e_hat)||_2 - 1)^2`` at ``e_hat = a e_pos + (1-a) e_neg``,
-    ``a ~ U(0, 1)`` per pair, over the union of the two sequences' valid positions."""
+def input_gradient_norms(critic: Critic, positive: torch.Tensor, negative: torch.Tensor,
+                         generator: torch.Generator | None = None, create_graph: bool = False) -> torch.Tensor:
+    """``||grad_x D(x_hat)||_2`` per pair ``(n,)`` at ``x_hat = a x_pos + (1-a) x_neg``, ``a ~ U(0, 1)``,
+    with ``x`` the one-hot token sequences, read through the embedding (``e = x_hat E``), over the
+    union of the two sequences' valid positions. About 1 for a 1-Lipschitz critic."""
     n = min(len(positive), len(negative))
     L = max(positive.shape[1], negative.shape[1])
     pos, neg = pad_to(positive[:n], L, critic.pad_id), pad_to(negative[:n], L, critic.pad_id)
+    V = critic.embed.num_embeddings
     a = torch.rand(n, 1, 1, device=pos.device, generator=generator)
-    e = (a * critic.embed(pos) + (1 - a) * critic.embed(neg)).detach().requires_grad_(True)
+    x = a * nn.functional.one_hot(pos, V).float() + (1 - a) * nn.functional.one_hot(neg, V).float()
+    x.requires_grad_(True)
     mask = critic.mask_of(pos) | critic.mask_of(neg)
-    score = critic.score_embedded(e, mask)
-    (grad,) = torch.autograd.grad(score.sum(), e, create_graph=True)
-    norm = grad.flatten(1).norm(dim=1)
+    score = critic.score_embedded(x @ critic.embed.weight, mask)
+    (grad,) = torch.autograd.grad(score.sum(), x, create_graph=create_graph)
+    return grad.flatten(1).norm(dim=1)
+
+
+def gradient_penalty(critic: Critic, positive: torch.Tensor, negative: torch.Tensor,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """WGAN-GP on the one-hot input: ``E (||grad_x D(x_hat)||_2 - 1)^2`` (:func:`input_gradient_norms`)."""
+    norm = input_gradient_norms(critic, positive, negative, generator, create_graph=True)
     return ((norm - 1) ** 2).mean()

@@ -13,20 +13,25 @@ from pathlib import Path
 
 import torch
 
-from fusion import paths, systems
+from fusion import registry, systems
 from fusion.baselines import NoteDistribution
-from fusion.train import NEEDS, STAGES, Trainer, git_commit
+from fusion.paths import git_commit
+from fusion.train import NEEDS, STAGES, Trainer
 
-#: critic estimates relevant to each system (keys of Trainer.extra["final"])
-CRITICS = {
-    "fusion": ["fusion:D_F", "fusion:D_F:balance", "fusion:D_A", "fusion:D_B"],
-    "jazz": ["adv_jazz:D_A", "fusion:D_A", "fusion:D_A:balance"],
-    "folk": ["adv_folk:D_B", "fusion:D_B", "fusion:D_B:balance"],
-    "mle": ["critic_fusion:D_F"],
-    "gan": ["critic_fusion:D_F", "gan:D_GAN"],
-    "rl": ["rl:D_RL_B", "rl:D_RL_A"],
-    "rm": [], "mc": [],
-}
+
+def sampling_rule(name: str, extra: dict) -> dict:
+    """How the system's members make one melody, and its own temperature (``config.json``'s
+    ``sampling``, read by :meth:`fusion.systems.System.sample`)."""
+    if name == "poe":
+        w = extra["poe"]["weight"]
+        return {"combine": "product", "weights": [w, round(1 - w, 6)], "chosen_by": "mean blend reward",
+                "scores": extra["poe"]["scores"]}
+    if name == "mle_t":
+        return {"temperature": extra["mle_t"]["temperature"], "chosen_by": "mean blend reward",
+                "scores": extra["mle_t"]["scores"]}
+    if name == "rl":
+        return {"combine": "choice"}
+    return {}
 
 
 def card(name: str, config: dict) -> str:
@@ -48,6 +53,21 @@ def card(name: str, config: dict) -> str:
         lines.append(f"| validation NLL, {key} | {val:.4f} nats/token |")
     for key, val in config.get("critic_estimates", {}).items():
         lines.append(f"| final critic estimate `{key}` | {val:.4f} |")
+    rule = config.get("sampling", {})
+    if rule.get("combine") == "product":
+        lines += ["", "## Sampling", "", f"Product of experts p_A^w p_B^(1-w) with w = {rule['weights'][0]:g}, "
+                  f"chosen by the {rule['chosen_by']} of the genre critics among: "
+                  + ", ".join(f"w = {k}: R = {v['R']:.3f}" for k, v in rule["scores"].items()) + "."]
+    elif "temperature" in rule:
+        lines += ["", "## Sampling", "", f"Temperature T = {rule['temperature']:g}, chosen by the "
+                  f"{rule['chosen_by']} of the genre critics among: "
+                  + ", ".join(f"T = {k}: R = {v['R']:.3f}" for k, v in rule["scores"].items()) + "."]
+    for stage, recs in config.get("rounds", {}).items():
+        cols = [c for c in ("param_l2_from_start", "param_max_from_start", "val_nll_jazz", "val_nll_folk", "R",
+                            "w_D_F", "w_D_A", "w_D_B", "balance_D_A", "balance_D_B") if c in recs[-1]]
+        lines += ["", f"## Per round of `{stage}` (round -1: before the first)", "",
+                  "| round | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+        lines += [f"| {r['round']} | " + " | ".join(f"{r.get(c, float('nan')):.4g}" for c in cols) + " |" for r in recs]
     lines += ["", "## Data", "", f"Token data SHA-256: `{t['data_sha256']}`", "",
               "| genre | source | pieces train/val/test | windows train/val/test | skipped (> max tokens) |",
               "|---|---|---|---|---|"]
@@ -78,14 +98,22 @@ def export(trainer: Trainer, out: str | Path, command: str) -> list[str]:
     }
     written = []
     for name in trainer.systems:
-        keys, description = systems.SYSTEMS[name]
+        spec = registry.spec(name)
+        keys, description = list(spec.modules), spec.description
         seconds = trainer.extra["stage_seconds"]
         commits = trainer.extra.get("stage_commits", {})
         training = dict(base, stage_seconds={s: seconds[s] for s in NEEDS[name] if s in seconds},
                         stage_commits={s: commits[s] for s in NEEDS[name] if s in commits})
         config = {"system": name, "description": description, "training": training,
-                  "critic_estimates": {k: trainer.extra["final"][k] for k in CRITICS[name]
+                  "critic_estimates": {k: trainer.extra["final"][k] for k in spec.critics
                                        if k in trainer.extra["final"]}}
+        rule = sampling_rule(name, trainer.extra)
+        if rule:
+            config["sampling"] = rule
+        rounds = {st: trainer.extra.get("rounds", {}).get(st) for st in NEEDS[name]
+                  if trainer.extra.get("rounds", {}).get(st)}
+        if rounds:
+            config["rounds"] = rounds
         folder = out / name
         if keys:
             models = [trainer.modules[k].cpu() for k in keys]

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,16 @@ def wjazzd_dir() -> Path:
 
 def essen_kern_dir() -> Path:
     return data_dir() / "essen"
+
+
+def git_commit() -> dict:
+    """The project's git commit and whether tracked files differ from it (for model cards and
+    reports): ``{"commit": "<sha>" or "unknown", "dirty": bool}``."""
+    def run(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"commit": run("rev-parse", "HEAD") or "unknown",
+            "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}

@@ -49,8 +49,25 @@ class Preset:
     adv_d_steps: int = 20
     # fusion (Algorithm 1, step 4)
     fusion_rounds: int = 10
-    fusion_g_steps: int = 10
-    fusion_d_steps: int = 10
+    fusion_g_steps: int = 15
+    fusion_d_steps: int = 5
+    fusion_pg_lr: float = 3e-4  # three times pg_lr: the first run's G_F hardly moved (docs/method.md)
+    fusion_mle_weight: float = 0.5
+    # genre critics C_A, C_B (Eq. 11) and their calibration (fusion.blend)
+    genre_critic_steps: int = 300
+    negatives_pool: int = 1024  # generated melodies per generator (G_A, G_B, MLE) the genre critics see
+    calibration_windows: int = 1000  # held-out windows per genre
+    # choices made with the blend reward of the genre critics (never with the judge)
+    select_samples: int = 256
+    poe_weights: tuple = (0.3, 0.4, 0.5, 0.6, 0.7)
+    mle_temperatures: tuple = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)
+    # blend
+    blend_teacher: int = 8192  # product-of-experts melodies: warm start and MLE anchor
+    blend_warm_steps: int = 600
+    blend_rounds: int = 8
+    blend_g_steps: int = 25
+    blend_lr: float = 1e-4
+    blend_mle_weight: float = 0.5
     window_beats: int = 16
     seed: int = 0
 
@@ -58,6 +75,7 @@ class Preset:
         d = asdict(self)
         d["generator"] = self.generator.to_dict()
         d["critic"] = self.critic.to_dict()
+        d["poe_weights"], d["mle_temperatures"] = list(self.poe_weights), list(self.mle_temperatures)
         return d
 
 
@@ -76,5 +94,8 @@ PRESETS = {
         critic_pre_steps=3, pg_batch=4, n_prefixes=2, n_rollouts=2,
         adv_rounds=1, adv_g_steps=2, adv_d_steps=2,
         fusion_rounds=1, fusion_g_steps=2, fusion_d_steps=2,
+        genre_critic_steps=4, negatives_pool=16, calibration_windows=16, select_samples=8,
+        poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
+        blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
     ),
 }

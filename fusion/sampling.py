@@ -10,6 +10,14 @@ generators (one generator: ``w = (1,)``; the demo's fusion slider mixes the jazz
 generators this way) and ``top_k`` keeps the k most probable tokens (0 keeps all). Each model's
 logits are masked before its softmax, so every model's distribution is over valid tokens only.
 
+With ``combine="product"`` the models are a *product of experts* instead of a mixture
+(Hinton 2002):
+
+    p(v) ∝ top_k( prod_i softmax(logits_i / T)[v] ^ w_i * allowed(v) )
+
+a token is likely only where every model finds it likely; with the jazz and folk generators and
+``w = (w, 1 - w)`` this is the ``poe`` system (``docs/method.md``, "Product of experts").
+
 :func:`next_token_probs` is that distribution for one step; :func:`continue_rows` runs it until
 every row has ended; :func:`sample` starts from BOS or from a primer melody's tokens.
 """
@@ -24,18 +32,27 @@ from fusion.grammar import Grammar
 
 
 def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,
-                     temperature: float = 1.0, top_k: int = 0) -> torch.Tensor:
-    """The sampling distribution ``(B, V)`` for one step (see module docstring)."""
+                     temperature: float = 1.0, top_k: int = 0, combine: str = "mixture") -> torch.Tensor:
+    """The sampling distribution ``(B, V)`` for one step (see module docstring); ``combine`` is
+    ``"mixture"`` (weighted sum of the models' distributions) or ``"product"`` (weighted product)."""
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
+    if combine not in ("mixture", "product"):
+        raise ValueError(f"combine must be 'mixture' or 'product', got {combine!r}")
     probs = None
     for lg, w in zip(logits, weights):
         if w == 0:
             continue
-        p = torch.softmax(lg.masked_fill(~allowed, NEG_INF) / temperature, dim=-1) * w
+        logp = torch.log_softmax(lg.masked_fill(~allowed, NEG_INF) / temperature, dim=-1)
+        if combine == "product":
+            p = logp * w
+        else:
+            p = logp.exp() * w
         probs = p if probs is None else probs + p
     if probs is None:
         raise ValueError("all mixing weights are zero")
+    if combine == "product":
+        probs = torch.softmax(probs.masked_fill(~allowed, NEG_INF), dim=-1)
     probs = probs * allowed
     if top_k and top_k < probs.shape[-1]:
         kth = probs.topk(top_k, dim=-1).values[..., -1:]
@@ -47,7 +64,7 @@ def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], a
 def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits: list[torch.Tensor],
                   states: list, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor,
                   has_note: torch.Tensor, grammar: Grammar, temperature: float = 1.0, top_k: int = 0,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+                  generator: torch.Generator | None = None, combine: str = "mixture") -> torch.Tensor:
     """Sample tokens for every row until all rows have ended (EOS, then PAD).
 
     ``logits[i]`` ``(B, V)`` and ``states[i]`` are model i's output and LSTM state after the rows'
@@ -58,7 +75,7 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
     limit = int((total - elapsed).max().item()) * 2 + 2
     for _ in range(limit):
         allowed = grammar.allowed(last, elapsed, total, has_note)
-        probs = next_token_probs(logits, weights, allowed, temperature, top_k)
+        probs = next_token_probs(logits, weights, allowed, temperature, top_k, combine)
         tok = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
         out.append(tok)
         elapsed = grammar.advance(elapsed, tok)
@@ -77,9 +94,10 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
 @torch.no_grad()
 def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks: int, grammar: Grammar,
            temperature: float = 1.0, top_k: int = 0, generator: torch.Generator | None = None,
-           primer: Sequence[int] = ()) -> torch.Tensor:
+           primer: Sequence[int] = (), combine: str = "mixture") -> torch.Tensor:
     """``n`` sequences ``(n, L)``: BOS, the ``primer`` tokens (if any), then ``ticks`` ticks of new
-    melody, EOS, PAD. The models are put in eval mode for the call."""
+    melody, EOS, PAD. The models are put in eval mode for the call; ``combine`` as in
+    :func:`next_token_probs`."""
     if n < 1 or ticks < 1:
         raise ValueError(f"need n >= 1 and ticks >= 1, got n={n}, ticks={ticks}")
     device = grammar.device
@@ -100,7 +118,7 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
             states.append(st)
         new = continue_rows(models, weights, logits, states, prefix[:, -1], el[:, -1], total,
                             grammar.has_note(prefix)[:, -1], grammar,
-                            temperature, top_k, generator)
+                            temperature, top_k, generator, combine)
     finally:
         for m, mode in zip(models, modes):
             m.train(mode)

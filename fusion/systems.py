@@ -2,11 +2,13 @@
 
 A checkpoint folder holds
 
-* ``config.json``   -- the system's kind, model sizes, preset, training facts;
+* ``config.json``   -- the system's kind, model sizes, preset, training facts, and ``sampling``:
+  how its members make one melody (``{"combine": "choice"}``: each melody from one member drawn at
+  random, RL; ``{"combine": "product", "weights": [w, 1 - w]}``: every token from the product of
+  the members' distributions, PoE) and a ``temperature`` the system is sampled at (MLE tuned);
 * ``vocab.json``    -- the token vocabulary (:class:`fusion.tokens.Vocabulary`);
-* ``weights.safetensors`` -- generator weights (LSTM systems; the RL system has two members,
-  prefixed ``member0.`` = jazz generator rewarded by the folk critic, ``member1.`` = the reverse),
-  or ``distribution.json`` for RM and MC;
+* ``weights.safetensors`` -- generator weights (LSTM systems; RL and PoE have two members,
+  prefixed ``member0.`` and ``member1.``), or ``distribution.json`` for RM and MC;
 * ``README.md``     -- the model card.
 
 :func:`load_generator` returns a :class:`System` whatever the kind; ``System.sample`` gives
@@ -22,7 +24,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from fusion import paths
+from fusion import paths, registry
 from fusion.baselines import NoteDistribution
 from fusion.generator import Generator, GeneratorConfig
 from fusion.grammar import Grammar
@@ -30,19 +32,8 @@ from fusion.melody import TICKS_PER_BEAT, Melody
 from fusion.sampling import sample as sample_tokens
 from fusion.tokens import Vocabulary
 
-#: system name -> (trainer module keys, one-line description)
-SYSTEMS = {
-    "fusion": (["G_F"], "FusionGAN generator G_F: MLE on jazz + folk, then three-critic fusion training "
-                        "(Algorithm 1, Eq. 4)"),
-    "jazz": (["G_A"], "Jazz generator G_A after fusion training (Eq. 14)"),
-    "folk": (["G_B"], "Folk generator G_B after fusion training (Eq. 14)"),
-    "mle": (["G_MLE"], "MLE baseline: one LSTM trained by maximum likelihood on jazz + folk"),
-    "gan": (["G_GAN"], "GAN baseline: one SeqGAN (Wasserstein critic) on jazz + folk"),
-    "rl": (["G_RL_A", "G_RL_B"], "RL baseline: jazz generator rewarded by the folk critic and folk "
-                                 "generator rewarded by the jazz critic; each melody from one of the two"),
-    "rm": ([], "RM baseline: pitches/rests and durations drawn uniformly from the values seen in jazz + folk"),
-    "mc": ([], "MC baseline: pitches/rests and durations drawn from their frequencies in jazz + folk"),
-}
+#: system name -> (trainer module keys, one-line description), derived from the registry
+SYSTEMS = {spec.name: (list(spec.modules), spec.description) for spec in registry.SPECS if spec.trained}
 
 
 def default_root() -> Path:
@@ -86,6 +77,14 @@ class System:
             mels = self.distribution.sample(n, ticks, seed=seed, primer=primer)
         else:
             primer_ids = self.vocab.encode(primer) if primer is not None and primer.notes else []
+            rule = self.config.get("sampling", {})
+            temperature = temperature * float(rule.get("temperature", 1.0))
+            if rule.get("combine") == "product":
+                gen = torch.Generator().manual_seed(seed * 1009)
+                seqs = sample_tokens(self.models, rule["weights"], n, ticks, self.grammar, temperature=temperature,
+                                     top_k=top_k, generator=gen, primer=primer_ids, combine="product")
+                mels = [self.vocab.decode(s) for s in seqs.tolist()]
+                return self._named(mels, seed, beats_per_bar, meta)
             rng = random.Random(seed)
             member = [rng.randrange(len(self.models)) for _ in range(n)]
             rows: list = [None] * n
@@ -99,12 +98,28 @@ class System:
                 for i, s in zip(idx, seqs.tolist()):
                     rows[i] = s
             mels = [self.vocab.decode(s) for s in rows]
+        return self._named(mels, seed, beats_per_bar, meta)
+
+    def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
         return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",
                           extra=dict(meta, index=i)) for i, m in enumerate(mels)]
 
 
 def load_generator(name: str, root: str | Path | None = None) -> System:
-    """Load a trained system (``fusion``, ``jazz``, ``folk``, ``mle``, ``gan``, ``rl``, ``rm``, ``mc``)."""
+    """Load a trained system by name (:data:`fusion.registry.TRAINED`: ``fusion``, ``blend``, ``poe``,
+    ``mle``, ``mle_t``, ``gan``, ``rl``, ``rm``, ``mc``, ``jazz``, ``folk``).
+
+    Parameters
+    ----------
+    name : str
+        The system's name in the registry.
+    root : str or Path, optional
+        The checkpoint folder (default ``checkpoints/`` of the project).
+
+    Returns
+    -------
+    System
+        Ready to ``sample``; a FileNotFoundError says how to train it when there is no checkpoint."""
     if name not in SYSTEMS:
         raise ValueError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}")
     folder = (Path(root) if root else default_root()) / name

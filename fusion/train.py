@@ -13,9 +13,21 @@ it finishes (``runs/<preset>/state.pt``), so an interrupted run resumes from the
     gan            GAN baseline: a copy of the MLE G_F and of D_F, SeqGAN rounds on X_A + X_B
     rl             RL baseline: copies of G_A and G_B after adv_*, with the critics swapped
                    (D_B rewards the jazz generator, D_A the folk one)
+    genre_critics  C_A, C_B: copies of D_A, D_B trained by Eq. 11 (own genre vs the other genre
+                   and generated melodies), on whole windows and their halves, then calibrated on
+                   held-out real windows (fusion.blend); frozen afterwards
+    poe            product-of-experts baseline: p_A^w p_B^(1-w) of the pre-trained G_A, G_B, with
+                   w chosen by the mean blend reward of the genre critics (never the judge)
+    mle_temp       MLE baseline's sampling temperature, chosen the same way
+    blend          G_BLEND: MLE warm start on PoE melodies, then policy gradient with the
+                   per-melody blend reward (fusion.blend) and an MLE anchor on PoE melodies
     fusion         rounds of {D_F by Eq. 8 + 9; G_F by Eq. 4; D_A by Eq. 11 + 13; G_A by
                    Eq. 14; D_B, G_B likewise}                                (step 4)
     baselines      RM and MC note distributions
+
+Before the first of ``blend`` and ``fusion`` runs, the state is also kept as
+``before_fusion.pt``: the seed study (``python -m fusion seeds``) re-runs those two stages with
+other seeds from it.
 
 Losses are in :mod:`fusion.losses`, rollouts in :mod:`fusion.rollout`; every decision where the
 paper is ambiguous is in ``docs/method.md``. The log (``log.jsonl``) has one JSON object per
@@ -27,7 +39,6 @@ import copy
 import hashlib
 import json
 import random
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,40 +46,25 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from fusion import corpus, losses, paths, rollout
+from fusion import blend, corpus, losses, registry, rollout
 from fusion.baselines import NoteDistribution
-from fusion.critic import Critic, gradient_penalty, pad_to
+from fusion.critic import Critic, gradient_penalty, input_gradient_norms, pad_to
 from fusion.generator import Generator
 from fusion.grammar import Grammar
+from fusion.paths import git_commit
 from fusion.presets import Preset
 from fusion.sampling import sample
-from fusion.systems import SYSTEMS as SYSTEM_REGISTRY
 from fusion.tokens import Vocabulary
 
 STAGES = ("mle_jazz", "mle_folk", "mle_fusion", "adv_jazz", "adv_folk", "critic_fusion", "gan", "rl",
-          "fusion", "baselines")
-SYSTEMS = tuple(SYSTEM_REGISTRY)  # fusion, jazz, folk, mle, gan, rl, rm, mc
-NEEDS = {
-    "mle": ("mle_fusion",),
-    "gan": ("mle_fusion", "critic_fusion", "gan"),
-    "rl": ("mle_jazz", "mle_folk", "adv_jazz", "adv_folk", "rl"),
-    "jazz": ("mle_jazz", "mle_folk", "mle_fusion", "adv_jazz", "adv_folk", "critic_fusion", "fusion"),
-    "rm": ("baselines",),
-    "mc": ("baselines",),
-}
-NEEDS["folk"] = NEEDS["fusion"] = NEEDS["jazz"]
-
-
-def git_commit() -> dict:
-    """The project's git commit and whether tracked files differ from it (for model cards)."""
-    def run(*args):
-        try:
-            return subprocess.run(["git", *args], cwd=paths.PROJECT_ROOT, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-    return {"commit": run("rev-parse", "HEAD") or "unknown",
-            "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
+          "genre_critics", "poe", "mle_temp", "blend", "fusion", "baselines")
+SYSTEMS = registry.TRAINED
+NEEDS = {spec.name: spec.stages for spec in registry.SPECS if spec.trained}
+#: settings of the preset that each MLE stage reads: a run whose finished stages are all MLE stages
+#: resumes under a preset that changes only the later stages' settings
+MLE_SETTINGS = ("generator", "window_limit", "max_tokens", "batch", "mle_steps", "mle_lr", "eval_every",
+                "window_beats", "seed")
+SNAPSHOT = "before_fusion.pt"
 
 
 def stages_for(systems) -> list[str]:
@@ -192,11 +188,21 @@ class Trainer:
     def _load(self) -> None:
         if not self.state_path.exists():
             return
-        state = torch.load(self.state_path, map_location=self.device, weights_only=False)
-        if state["preset"] != self.preset.to_dict():
-            raise ValueError(f"{self.state_path} was written by a different preset; "
-                             "use another --run-dir or --fresh")
-        self.done, self.extra = state["done"], state["extra"]
+        self.adopt(self.state_path)
+
+    def adopt(self, path: Path, check: bool = True) -> None:
+        """Take the finished stages, modules and facts of a saved state. A state written under
+        another preset is refused, unless every finished stage is an MLE stage whose settings
+        (:data:`MLE_SETTINGS`) are unchanged (``check=False``: the seed study, which re-runs later
+        stages with another seed)."""
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        mine = self.preset.to_dict()
+        if check and state["preset"] != mine:
+            mle_only = all(st.startswith("mle_") for st in state["done"])
+            same = all(state["preset"].get(k) == mine.get(k) for k in MLE_SETTINGS)
+            if not (mle_only and same):
+                raise ValueError(f"{path} was written by a different preset; use another --run-dir or --fresh")
+        self.done, self.extra = list(state["done"]), state["extra"]
         for k, sd in state["modules"].items():
             m = self.new_generator() if k.startswith("G") else self.new_critic()
             m.load_state_dict(sd)
@@ -210,6 +216,9 @@ class Trainer:
         for i, stage in enumerate(STAGES):
             if stage not in self.stages or stage in self.done:
                 continue
+            if stage in ("blend", "fusion") and not (self.run_dir / SNAPSHOT).exists():
+                self._save()
+                (self.run_dir / SNAPSHOT).write_bytes(self.state_path.read_bytes())
             seed = self.preset.seed * 1000 + i
             torch.manual_seed(seed)
             self.rng = random.Random(seed)
@@ -287,13 +296,19 @@ class Trainer:
 
     # adversarial pieces -----------------------------------------------------------------------
     @torch.no_grad()
-    def fake(self, g: Generator, n: int) -> torch.Tensor:
-        return sample([g], [1.0], n, self.ticks, self.grammar, generator=self.tgen)
+    def fake(self, g: Generator | list[Generator], n: int, weights=(1.0,), combine: str = "mixture",
+             temperature: float = 1.0) -> torch.Tensor:
+        models = g if isinstance(g, list) else [g]
+        return sample(models, list(weights), n, self.ticks, self.grammar, generator=self.tgen, combine=combine,
+                      temperature=temperature)
 
     def critic_update(self, critic: Critic, opt, batches: dict, objective, balance=None,
                       positive=(), negative=(), real=()) -> dict:
         """One critic step: maximise ``objective(scores)``, minus the balance penalty, with the
-        gradient penalty between a random mix of the positive and of the negative sets."""
+        gradient penalty between a random mix of the positive and of the negative sets. The
+        record has the objective ``w`` (the critic's Wasserstein estimate), the balance, the
+        penalty and the mean input-gradient norm on the interpolates (``grad_norm``, about 1 for
+        a 1-Lipschitz critic)."""
         p = self.preset
         critic.train()
         d = {k: critic(v) for k, v in batches.items()}
@@ -304,45 +319,69 @@ class Trainer:
         neg = torch.cat([pad_to(batches[k], L) for k in negative])
         pos = pos[torch.randperm(len(pos), generator=self.tgen, device=self.device)]
         neg = neg[torch.randperm(len(neg), generator=self.tgen, device=self.device)]
-        gp = gradient_penalty(critic, pos, neg, generator=self.tgen)
+        norms = input_gradient_norms(critic, pos, neg, generator=self.tgen, create_graph=True)
+        gp = ((norms - 1) ** 2).mean()
         drift = torch.cat([d[k] for k in real]).pow(2).mean()
         loss = losses.critic_loss(obj, bal, gp, drift, beta=p.balance_beta, lam=p.gp_lambda, eps=p.drift)
         opt.zero_grad()
         loss.backward()
         opt.step()
         return {"w": round(obj.item(), 4), "balance": round(bal.item(), 4), "gp": round(gp.item(), 4),
+                "grad_norm": round(norms.mean().item(), 4),
                 **{f"mean_{k}": round(v.mean().item(), 4) for k, v in d.items()}}
 
-    def pg_step(self, g: Generator, net: Generator, opt, rewards: list[tuple[Critic, float]],
-                anchor: str | None = None) -> dict:
+    def anchor_batch(self, anchor, n: int) -> torch.Tensor:
+        """A batch for the MLE anchor: training windows of a domain (jazz, folk, both) or rows of
+        a tensor of token sequences (the blend stage's product-of-experts melodies)."""
+        if isinstance(anchor, str):
+            return self.data.batch(anchor, n, self.rng)
+        idx = torch.randint(len(anchor), (n,), generator=self.tgen, device=anchor.device)
+        rows = anchor[idx]
+        keep = int((rows != self.vocab.pad_id).sum(1).max())
+        return rows[:, :keep]
+
+    def pg_step(self, g: Generator, net: Generator, opt, rewards, anchor=None, mle_weight: float | None = None) -> dict:
         """One policy-gradient step of ``g``: sample, roll out every prefix (batched), score the
-        completions with each critic (standardized), combine with the signs given, REINFORCE;
-        plus ``pg_mle_weight`` times the MLE loss on a batch of the generator's own training
-        data (``anchor``: jazz, folk or both), which keeps it on the data (docs/method.md)."""
+        completions, REINFORCE; plus ``mle_weight`` (default the preset's ``pg_mle_weight``) times
+        the MLE loss on an ``anchor`` batch (:meth:`anchor_batch`), which keeps it on the data
+        (docs/method.md).
+
+        ``rewards`` is a list of ``(critic, sign)``: the raw scores are summed with their signs
+        and the sum is standardized once (the critics are 1-Lipschitz in their input, so their
+        scores share units; standardizing each critic first made D_A and D_B cancel, Eq. 4), or a
+        function from token sequences to per-melody rewards (the blend reward)."""
         p = self.preset
         seq = self.fake(g, p.pg_batch)
         keep = rollout.prefix_lengths(seq, self.grammar, p.n_prefixes)
         done = rollout.rollouts(net, seq, keep, p.n_rollouts, self.grammar, self.ticks, generator=self.tgen)
         B, P, M = seq.shape[0], p.n_prefixes, p.n_rollouts
-        reward = torch.zeros(B, seq.shape[1] - 1, device=self.device)
         raw = {}
         with torch.no_grad():
-            for i, (critic, sign) in enumerate(rewards):
-                critic.eval()
-                s_done, s_full = critic(done), critic(seq)
-                raw[f"score{i}"] = round(s_full.mean().item(), 4)
-                z = losses.standardize(torch.cat([s_done, s_full]))
-                q = z[: B * P * M].view(B, P, M).mean(2)
-                reward += sign * rollout.token_rewards(q, z[B * P * M:], keep, seq.shape[1] - 1)
+            L = max(done.shape[1], seq.shape[1])
+            both = torch.cat([pad_to(done, L, self.vocab.pad_id), pad_to(seq, L, self.vocab.pad_id)])
+            if callable(rewards):
+                total = rewards(both)
+            else:
+                total = torch.zeros(len(both), device=self.device)
+                for i, (critic, sign) in enumerate(rewards):
+                    critic.eval()
+                    s = critic(both)
+                    raw[f"score{i}"] = round(s[B * P * M:].mean().item(), 4)
+                    total = total + sign * s
+            raw["reward"] = round(total[B * P * M:].mean().item(), 4)
+            z = losses.standardize(total)
+            q = z[: B * P * M].view(B, P, M).mean(2)
+            reward = rollout.token_rewards(q, z[B * P * M:], keep, seq.shape[1] - 1)
         mask = seq[:, 1:] != self.vocab.pad_id
         adv = losses.standardize(reward, mask)
         g.train()
         logp = g.masked_log_probs(seq, self.grammar, self.ticks)
         loss = losses.policy_gradient_loss(logp, adv, mask)
-        if anchor and p.pg_mle_weight:
-            nll, n = g.nll(self.data.batch(anchor, p.batch // 2, self.rng), self.grammar, self.ticks)
+        weight = p.pg_mle_weight if mle_weight is None else mle_weight
+        if anchor is not None and weight:
+            nll, n = g.nll(self.anchor_batch(anchor, p.batch // 2), self.grammar, self.ticks)
             raw["anchor_nll"] = round(nll.item() / n, 4)
-            loss = loss + p.pg_mle_weight * nll / n
+            loss = loss + weight * nll / n
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(g.parameters(), 5.0)
@@ -353,8 +392,8 @@ class Trainer:
     def critic_opt(self, critic):
         return torch.optim.Adam(critic.parameters(), lr=self.preset.critic_lr, betas=(0.5, 0.9))
 
-    def gen_opt(self, g):
-        return torch.optim.Adam(g.parameters(), lr=self.preset.pg_lr)
+    def gen_opt(self, g, lr: float | None = None):
+        return torch.optim.Adam(g.parameters(), lr=self.preset.pg_lr if lr is None else lr)
 
     def two_set_critic_step(self, critic, opt, real_domain: str, g: Generator | list[Generator]) -> dict:
         """Critic on real windows (one genre or both) vs samples of one or more generators."""
@@ -411,22 +450,28 @@ class Trainer:
         self.seqgan("adv_folk", "G_B", "D_B", "folk", pretrain=True, anchor="folk")
 
     def stage_critic_fusion(self):
+        """D_F pre-trained by Eq. 8 with the balance constraint of Eq. 9, on the five sets."""
         p = self.preset
         critic = self.modules["D_F"] = self.new_critic()
         opt = self.critic_opt(critic)
-        bar = self._bar(p.critic_pre_steps, "critic_fusion: D_F on jazz + folk vs G_F")
+        bar = self._bar(p.critic_pre_steps, "critic_fusion: D_F by Eq. 8 + 9")
         for step in range(p.critic_pre_steps):
-            rec = self.two_set_critic_step(critic, opt, "both", self.modules["G_F"])
+            rec = self.critic_update(critic, opt, self.five_sets(), losses.eq8_fusion_critic,
+                                     losses.eq9_fusion_balance, positive=["xa", "xb", "ga", "gb"], negative=["gf"],
+                                     real=["xa", "xb"])
             self.log({"stage": "critic_fusion", "phase": "critic_pre", "step": step, "critic": "D_F", **rec})
             bar.update()
-            bar.set_postfix(W=rec["w"])
+            bar.set_postfix(W=rec["w"], bal=rec["balance"])
         bar.close()
         self.extra["final"]["critic_fusion:D_F"] = rec["w"]
+        self.extra["final"]["critic_fusion:D_F:balance"] = rec["balance"]
 
     def stage_gan(self):
+        """GAN baseline: a copy of the MLE generator and a critic of its own, pre-trained on real
+        jazz + folk vs its samples, then SeqGAN rounds."""
         self.modules["G_GAN"] = copy.deepcopy(self.modules["G_MLE"])
-        self.modules["D_GAN"] = copy.deepcopy(self.modules["D_F"])
-        self.seqgan("gan", "G_GAN", "D_GAN", "both", pretrain=False, anchor="both")
+        self.modules["D_GAN"] = self.new_critic()
+        self.seqgan("gan", "G_GAN", "D_GAN", "both", pretrain=True, anchor="both")
 
     def stage_rl(self):
         self.modules["G_RL_A"] = copy.deepcopy(self.modules["G_A"])  # jazz generator, folk critic
@@ -435,6 +480,141 @@ class Trainer:
         self.modules["G_RL_B"] = copy.deepcopy(self.modules["G_B"])  # folk generator, jazz critic
         self.modules["D_RL_A"] = copy.deepcopy(self.modules["D_A"])
         self.seqgan("rl", "G_RL_B", "D_RL_A", "jazz", pretrain=False, anchor="folk")
+
+    # genre critics, product of experts, tuned MLE, blend ---------------------------------------------
+    def _val_tokens(self, genre: str, n: int) -> torch.Tensor:
+        seqs = self.data.seqs[genre, "val"]
+        rng = random.Random(self.preset.seed)
+        return self.data.pad(rng.sample(seqs, min(n, len(seqs))))
+
+    def calibration(self) -> blend.Calibration:
+        """The genre critics' calibration (fitted in genre_critics, kept in the state)."""
+        return blend.Calibration({tuple(k.split("|")): v for k, v in self.extra["calibration"].items()})
+
+    def blend_reward(self, seqs: torch.Tensor) -> torch.Tensor:
+        return blend.reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar)
+
+    def stage_genre_critics(self):
+        """C_A, C_B (copies of D_A, D_B) by Eq. 11: own genre high; the other genre and the samples
+        of G_A, G_B and the MLE generator low; on whole windows and on their halves alike, with the
+        one-hot gradient penalty. Then calibrated on held-out windows (fusion.blend)."""
+        p = self.preset
+        pool = {}
+        for key, gk in (("ga", "G_A"), ("gb", "G_B"), ("gf", "G_MLE")):
+            pool[key] = torch.cat([self.fake(self.modules[gk], min(256, p.negatives_pool))
+                                   for _ in range(max(1, p.negatives_pool // 256))])
+        bar = self._bar(2 * p.genre_critic_steps, "genre_critics: C_A, C_B by Eq. 11")
+        for ckey, own, src in (("C_A", "xa", "D_A"), ("C_B", "xb", "D_B")):
+            critic = self.modules[ckey] = copy.deepcopy(self.modules[src])
+            opt = self.critic_opt(critic)
+            for step in range(p.genre_critic_steps):
+                n = p.batch // 2
+                batches = {"xa": self.data.batch("jazz", n, self.rng), "xb": self.data.batch("folk", n, self.rng)}
+                for key, rows in pool.items():
+                    idx = torch.randint(len(rows), (n,), generator=self.tgen, device=self.device)
+                    batches[key] = self.anchor_batch(rows[idx], n)
+                if step % 2:  # every other step on halves (the blend reward scores halves)
+                    batches = {k: blend.halves(v, self.grammar)[step % 4 // 2] for k, v in batches.items()}
+                rec = self.critic_update(critic, opt, batches, lambda d, o=own: losses.eq11_source_critic(d, o),
+                                         positive=[own], negative=[k for k in batches if k != own], real=["xa", "xb"])
+                self.log({"stage": "genre_critics", "phase": "critic", "step": step, "critic": ckey, **rec})
+                bar.update()
+                bar.set_postfix(W=rec["w"], grad=rec["grad_norm"])
+            self.extra["final"][f"genre_critics:{ckey}"] = rec["w"]
+        bar.close()
+        cal = blend.Calibration.fit(self.modules["C_A"], self.modules["C_B"], self._val_tokens("jazz", p.calibration_windows),
+                                    self._val_tokens("folk", p.calibration_windows), self.grammar)
+        self.extra["calibration"] = {"|".join(k): round(v, 5) for k, v in cal.means.items()}
+        self.log({"stage": "genre_critics", "calibration": self.extra["calibration"],
+                  "separations": cal.separations()})
+
+    @torch.no_grad()
+    def _selection_score(self, models: list[Generator], weights, combine: str, temperature: float) -> dict:
+        """Mean blend reward (and its parts) of ``select_samples`` melodies of a candidate."""
+        p = self.preset
+        seqs = torch.cat([self.fake(models, min(256, p.select_samples), weights, combine, temperature)
+                          for _ in range(max(1, p.select_samples // 256))])
+        parts = blend.reward_parts(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar)
+        return {k: round(float(v.mean()), 4) for k, v in parts.items()}
+
+    def stage_poe(self):
+        """Product of experts of the pre-trained G_A and G_B: the weight w of p_A^w p_B^(1-w) with
+        the highest mean blend reward (the judge is never consulted)."""
+        p = self.preset
+        self.modules["G_POE_A"] = copy.deepcopy(self.modules["G_A"])
+        self.modules["G_POE_B"] = copy.deepcopy(self.modules["G_B"])
+        models = [self.modules["G_POE_A"], self.modules["G_POE_B"]]
+        scores = {}
+        for w in tqdm(p.poe_weights, desc="poe: choosing w", disable=not self.progress):
+            scores[w] = self._selection_score(models, (w, 1 - w), "product", 1.0)
+            self.log({"stage": "poe", "weight": w, **scores[w]})
+        best = max(scores, key=lambda w: scores[w]["R"])
+        self.extra["poe"] = {"weight": best, "scores": {str(k): v for k, v in scores.items()}}
+
+    def stage_mle_temp(self):
+        """The MLE generator's sampling temperature with the highest mean blend reward."""
+        p = self.preset
+        scores = {}
+        for t in tqdm(p.mle_temperatures, desc="mle_temp: choosing T", disable=not self.progress):
+            scores[t] = self._selection_score([self.modules["G_MLE"]], (1.0,), "mixture", t)
+            self.log({"stage": "mle_temp", "temperature": t, **scores[t]})
+        best = max(scores, key=lambda t: scores[t]["R"])
+        self.extra["mle_t"] = {"temperature": best, "scores": {str(k): v for k, v in scores.items()}}
+
+    @torch.no_grad()
+    def _distance(self, g: Generator, start: dict) -> dict:
+        """L2 and largest absolute parameter change of ``g`` from the state ``start``."""
+        sq, big = 0.0, 0.0
+        for k, v in g.state_dict().items():
+            d = (v - start[k]).float()
+            sq += float((d ** 2).sum())
+            big = max(big, float(d.abs().max()))
+        return {"param_l2_from_start": round(sq ** 0.5, 4), "param_max_from_start": round(big, 5)}
+
+    def _round_report(self, stage: str, r: int, g: Generator, start: dict, **more) -> dict:
+        rec = {"stage": stage, "phase": "round", "round": r, **self._distance(g, start),
+               "val_nll_jazz": round(self.val_nll(g, "jazz"), 4), "val_nll_folk": round(self.val_nll(g, "folk"), 4),
+               **more}
+        self.log(rec)
+        self.extra.setdefault("rounds", {}).setdefault(stage, []).append(rec)
+        return rec
+
+    def stage_blend(self):
+        """G_BLEND: the MLE generator, warm-started by MLE on product-of-experts melodies (the
+        teacher), then policy gradient on the blend reward with an MLE anchor on the teacher's
+        melodies (docs/method.md, "Blend")."""
+        p = self.preset
+        w = self.extra["poe"]["weight"]
+        teachers = [self.modules["G_POE_A"], self.modules["G_POE_B"]]
+        pool = []
+        for _ in tqdm(range(max(1, p.blend_teacher // 256)), desc="blend: teacher melodies", disable=not self.progress):
+            pool.append(self.fake(teachers, min(256, p.blend_teacher), (w, 1 - w), "product"))
+        L = max(t.shape[1] for t in pool)
+        teacher = torch.cat([pad_to(t, L, self.vocab.pad_id) for t in pool])
+        g = self.modules["G_BLEND"] = copy.deepcopy(self.modules["G_MLE"])
+        start = copy.deepcopy(g.state_dict())
+        opt = torch.optim.Adam(g.parameters(), lr=p.mle_lr / 3)
+        bar = self._bar(p.blend_warm_steps + p.blend_rounds * p.blend_g_steps, "blend")
+        for step in range(p.blend_warm_steps):
+            nll, n = g.nll(self.anchor_batch(teacher, p.batch), self.grammar, self.ticks)
+            opt.zero_grad()
+            (nll / n).backward()
+            torch.nn.utils.clip_grad_norm_(g.parameters(), 5.0)
+            opt.step()
+            self.log({"stage": "blend", "phase": "warm", "step": step, "nll": round(nll.item() / n, 4)})
+            bar.update()
+        self._round_report("blend", -1, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0))
+        net = rollout.make_rollout_net(g)
+        gopt = self.gen_opt(g, p.blend_lr)
+        for r in range(p.blend_rounds):
+            for step in range(p.blend_g_steps):
+                rec = self.pg_step(g, net, gopt, self.blend_reward, anchor=teacher, mle_weight=p.blend_mle_weight)
+                self.log({"stage": "blend", "phase": "generator", "round": r, "step": step, "model": "G_BLEND", **rec})
+                bar.update()
+                bar.set_postfix(R=rec["reward"])
+            rec = self._round_report("blend", r, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0))
+        bar.close()
+        self.extra["final"]["blend:R"] = rec["R"]
 
     def five_sets(self) -> dict:
         """Fresh batches of the five inputs of Eq. 1."""
@@ -449,8 +629,9 @@ class Trainer:
         critics = {"D_F": m["D_F"], "D_A": m["D_A"], "D_B": m["D_B"]}
         copts = {k: self.critic_opt(c) for k, c in critics.items()}
         gens = {"G_F": m["G_F"], "G_A": m["G_A"], "G_B": m["G_B"]}
-        gopts = {k: self.gen_opt(g) for k, g in gens.items()}
+        gopts = {k: self.gen_opt(g, p.fusion_pg_lr) for k, g in gens.items()}
         nets = {k: rollout.make_rollout_net(g) for k, g in gens.items()}
+        start = copy.deepcopy(m["G_F"].state_dict())
         updates = {  # critic, its objective and balance, its positive and negative sets
             "D_F": (losses.eq8_fusion_critic, losses.eq9_fusion_balance, ["xa", "xb", "ga", "gb"], ["gf"]),
             "D_A": (lambda d: losses.eq11_source_critic(d, "xa"), lambda d: losses.eq13_source_balance(d, "xa"),
@@ -467,6 +648,7 @@ class Trainer:
         order = [("D_F", "G_F"), ("D_A", "G_A"), ("D_B", "G_B")]
         bar = self._bar(p.fusion_rounds * 3 * (p.fusion_d_steps + p.fusion_g_steps), "fusion")
         last = {}
+        self._round_report("fusion", -1, m["G_F"], start)
         for r in range(p.fusion_rounds):
             for ckey, gkey in order:
                 objective, balance, pos, neg = updates[ckey]
@@ -478,9 +660,12 @@ class Trainer:
                     bar.update()
                     bar.set_postfix(**{k: v["w"] for k, v in last.items()})
                 for step in range(p.fusion_g_steps):
-                    rec = self.pg_step(gens[gkey], nets[gkey], gopts[gkey], rewards[gkey], anchor=anchors[gkey])
+                    rec = self.pg_step(gens[gkey], nets[gkey], gopts[gkey], rewards[gkey], anchor=anchors[gkey],
+                                       mle_weight=p.fusion_mle_weight)
                     self.log({"stage": "fusion", "phase": "generator", "round": r, "step": step, "model": gkey, **rec})
                     bar.update()
+            self._round_report("fusion", r, m["G_F"], start, **{f"w_{k}": v["w"] for k, v in last.items()},
+                               **{f"balance_{k}": v["balance"] for k, v in last.items()})
         bar.close()
         for k, rec in last.items():
             self.extra["final"][f"fusion:{k}"] = rec["w"]

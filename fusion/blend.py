@@ -1,0 +1,138 @@
+"""The blend reward: a melody earns it only if *both* genre critics accept the *same* melody,
+in each of its halves (``docs/method.md``, "Blend").
+
+Two genre critics are trained by Eq. 11: C_A scores real jazz high and real folk and generated
+melodies low; C_B the same for folk. Their scores are calibrated on held-out real windows so that
+they read as genre acceptances on a common scale (the critics are 1-Lipschitz in their one-hot
+input, so an affine map is all it takes):
+
+    a(x) = (C_A(x) - m_A^folk) / (m_A^jazz - m_A^folk)     real folk -> 0, real jazz -> 1
+    b(x) = (C_B(x) - m_B^jazz) / (m_B^folk - m_B^jazz)     real jazz -> 0, real folk -> 1
+
+with m_A^jazz the mean score of C_A on real jazz, and so on. The per-piece fusion score is the soft
+minimum of the two acceptances,
+
+    softmin_tau(a, b) = -tau * log((exp(-a / tau) + exp(-b / tau)) / 2)          (tau = 0.1)
+
+about min(a, b): near 0 for a pure-jazz melody (b ~ 0) and a pure-folk one (a ~ 0), near 1/2 for a
+melody that both critics find half their own, low for a melody neither accepts (both critics were
+trained with generated melodies as negatives, so the minimum is also a realism term). The reward
+of a melody averages it over the whole melody and each of its two halves (split at the middle of
+its time span), each calibrated on real windows and real halves:
+
+    R(x) = ( softmin(a, b)[x] + softmin(a, b)[first half] + softmin(a, b)[second half] ) / 3
+
+so a medley (jazz bars, then folk bars) gets little from its halves, and only a melody that blends
+both genres all through earns R. Unlike Eq. 4, a 50/50 mixture of pure melodies earns ~0 here:
+the reward is per melody, not a sum of expectations.
+
+The automatic judge is never used here (nor in any training or selection).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from fusion.critic import Critic
+from fusion.grammar import Grammar
+
+TAU = 0.1
+PIECES = ("whole", "first", "second")
+
+
+def halves(seq: torch.Tensor, grammar: Grammar) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first and second half of token sequences ``(B, L)`` (BOS .. EOS PAD*), each as a
+    sequence BOS .. EOS PAD* of its own: an event (and its duration tokens) goes to the half in
+    which it starts; the middle is half of each row's total ticks."""
+    vocab = grammar.vocab
+    ticks = grammar.ticks[seq]
+    before = torch.cumsum(ticks, 1) - ticks  # ticks elapsed before each token
+    total = ticks.sum(1, keepdim=True)
+    kind_event = grammar._is_event[seq]
+    kind_dur = grammar._is_dur[seq]
+    onset = torch.where(kind_event, before, torch.full_like(before, -1)).cummax(1).values  # onset of its event
+    body = kind_event | kind_dur
+    second = onset * 2 >= total
+    out = []
+    for keep in (body & ~second, body & second):
+        order = torch.sort((~keep).to(torch.uint8), dim=1, stable=True).indices
+        moved = seq.gather(1, order).masked_fill(~keep.gather(1, order), vocab.pad_id)
+        n = keep.sum(1)
+        L = int(n.max()) + 2
+        piece = torch.full((seq.shape[0], L), vocab.pad_id, dtype=seq.dtype, device=seq.device)
+        piece[:, 0] = vocab.bos_id
+        piece[:, 1:L - 1] = moved[:, :L - 2]
+        piece.scatter_(1, (n + 1)[:, None], vocab.eos_id)
+        out.append(piece)
+    return out[0], out[1]
+
+
+def pieces(seq: torch.Tensor, grammar: Grammar) -> dict[str, torch.Tensor]:
+    first, second = halves(seq, grammar)
+    return {"whole": seq, "first": first, "second": second}
+
+
+def softmin(a: torch.Tensor, b: torch.Tensor, tau: float = TAU) -> torch.Tensor:
+    """``-tau log((e^(-a/tau) + e^(-b/tau)) / 2)``: a smooth minimum of two acceptances."""
+    return -tau * (torch.logaddexp(-a / tau, -b / tau) - torch.log(torch.tensor(2.0)))
+
+
+@dataclass
+class Calibration:
+    """Mean score of each genre critic on real jazz and real folk, per piece (whole, halves)."""
+
+    means: dict  # (critic, piece, genre) -> float, critic in {"A", "B"}
+
+    @classmethod
+    @torch.no_grad()
+    def fit(cls, critic_a: Critic, critic_b: Critic, jazz: torch.Tensor, folk: torch.Tensor,
+            grammar: Grammar) -> "Calibration":
+        """Calibrate on real token sequences ``jazz`` and ``folk`` (held-out windows)."""
+        means = {}
+        for genre, seq in (("jazz", jazz), ("folk", folk)):
+            for piece, x in pieces(seq, grammar).items():
+                for key, critic in (("A", critic_a), ("B", critic_b)):
+                    critic.eval()
+                    means[key, piece, genre] = float(_scores(critic, x).mean())
+        return cls(means)
+
+    def acceptances(self, s_a: torch.Tensor, s_b: torch.Tensor, piece: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Jazz acceptance a (real folk 0, real jazz 1) and folk acceptance b (real jazz 0, real folk 1)."""
+        m = self.means
+        a = (s_a - m["A", piece, "folk"]) / max(m["A", piece, "jazz"] - m["A", piece, "folk"], 1e-6)
+        b = (s_b - m["B", piece, "jazz"]) / max(m["B", piece, "folk"] - m["B", piece, "jazz"], 1e-6)
+        return a, b
+
+    def separations(self) -> dict:
+        """How far each critic sets real jazz from real folk, per piece (its raw units)."""
+        m = self.means
+        return {f"{k}:{p}": m[k, p, "jazz"] - m[k, p, "folk"] for k in ("A", "B") for p in PIECES}
+
+
+def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    return torch.cat([critic(seq[i:i + chunk]) for i in range(0, len(seq), chunk)])
+
+
+@torch.no_grad()
+def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
+                 grammar: Grammar) -> dict[str, torch.Tensor]:
+    """Per melody: acceptances ``a_<piece>``, ``b_<piece>``, soft minima ``fuse_<piece>`` and the
+    reward ``R`` (module docstring), each ``(B,)``."""
+    critic_a.eval()
+    critic_b.eval()
+    out = {}
+    fuse = []
+    for piece, x in pieces(seq, grammar).items():
+        a, b = calibration.acceptances(_scores(critic_a, x), _scores(critic_b, x), piece)
+        out[f"a_{piece}"], out[f"b_{piece}"] = a, b
+        out[f"fuse_{piece}"] = softmin(a, b)
+        fuse.append(out[f"fuse_{piece}"])
+    out["R"] = torch.stack(fuse).mean(0)
+    return out
+
+
+def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
+           grammar: Grammar) -> torch.Tensor:
+    """The blend reward R ``(B,)`` of token sequences (module docstring)."""
+    return reward_parts(critic_a, critic_b, calibration, seq, grammar)["R"]
