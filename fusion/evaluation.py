@@ -16,7 +16,12 @@ What is computed for each set:
    histograms, and **novelty** (:func:`novelty_table`), the share of 8-note n-grams copied from
    the training pieces;
 3. **the automatic judge** (:func:`judge_table`): jazz / folk / mixture / neither shares, the
-   Fusion Level of the paper's formula and the mean P(jazz).
+   Fusion Level of the paper's formula and the mean P(jazz); and the **per-melody fusion
+   measures**: the share of melodies with 0.2 <= P(jazz) <= 0.8 (``between``), the mixtures split
+   by kind (``mixture_time``: the two halves judged of different genres, a medley;
+   ``mixture_aspect``: pitch and rhythm judged of different genres), and ``fused_aspect``, the
+   share of melodies (not "neither") fused *in aspect*: pitch and rhythm of different genres, or
+   the whole melody's P(jazz) between 0.25 and 0.75.
 
 Intervals are 95% bootstrap intervals (``scipy.stats.bootstrap``, bias-corrected and accelerated,
 BCa) over melodies: the set's melodies *and* the reference windows of X_A and X_B are resampled
@@ -36,12 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fusion import corpus, distances, features, judge as judging, novelty, paper, systems
+from fusion import corpus, distances, features, judge as judging, novelty, paper, registry, systems
 from fusion.melody import Melody
 
-GENRE_REFERENCES = ("real jazz", "real folk")
-ORDER = ("rm", "mc", "mle", "gan", "rl", "fusion", "jazz", "folk") + GENRE_REFERENCES
-BASELINES = ("rm", "mc", "mle", "gan", "rl")
+GENRE_REFERENCES = registry.REAL  # "real jazz", "real folk"
+ORDER = tuple(s.name for s in registry.SPECS)
+BASELINES = registry.BASELINES
 SCORE_COLUMNS = ["system", "feature", "metric", "d_jazz", "d_folk", "diff", "ratio", "balance",
                  "ci_low", "ci_high", "balance_ci_low", "balance_ci_high", "n_melodies"]
 
@@ -52,7 +57,7 @@ class Options:
     seed: int = 0
     bootstrap: int = 1000
     bars: int = 4
-    systems: tuple[str, ...] = ("rm", "mc", "mle", "gan", "rl", "fusion", "jazz", "folk")
+    systems: tuple[str, ...] = registry.TRAINED
     checkpoints: str | None = None
     judge_windows: int | None = None  # train the judge on at most this many windows per genre
     window_beats: float = 16.0
@@ -220,20 +225,42 @@ def fit_judge(data: Data, options: Options) -> judging.Judge:
     return judging.cached_fit(train, val, seed=options.seed)  # the same judge the app shows
 
 
+def melody_flags(verdicts: list[dict]) -> np.ndarray:
+    """Per verdict, 0/1 flags (rows) for :data:`FLAGS`: judged mixture, neither, P(jazz) in
+    [0.2, 0.8], a mixture in time (halves disagree), a mixture in aspect (pitch and rhythm
+    disagree), and fused in aspect (not neither; pitch and rhythm disagree or P(jazz) in [0.25, 0.75])."""
+    rows = []
+    for v in verdicts:
+        o, p = v["opinions"], v["p_jazz"]
+        mixture, neither = v["label"] == "mixture", v["label"] == "neither"
+        halves = [o["first half"], o["second half"]]
+        time_split = None not in halves and (halves[0] >= 0.5) != (halves[1] >= 0.5)
+        aspect_split = (o["pitch"] >= 0.5) != (o["rhythm"] >= 0.5)
+        rows.append([mixture, neither, 0.2 <= p <= 0.8, mixture and time_split, mixture and aspect_split,
+                     not neither and (aspect_split or 0.25 <= p <= 0.75)])
+    return np.array(rows, float).reshape(len(verdicts), len(FLAGS))
+
+
+FLAGS = ("mixture", "neither", "between", "mixture_time", "mixture_aspect", "fused_aspect")
+
+
 def judge_table(sets: dict[str, list[Melody]], judge: judging.Judge, resamples: int, seed: int = 0,
                 method: str = "BCa") -> pd.DataFrame:
     """The automatic Table II: label shares (percent), Fusion Level (percent, paper's formula) and
-    mean P(jazz), with bootstrap intervals over melodies."""
+    mean P(jazz), and the per-melody fusion measures of :func:`melody_flags` (percent), with
+    bootstrap intervals over melodies."""
     rows = []
     for name, melodies in sets.items():
         verdicts = judge.judge(melodies)
         onehot = np.array([[v["label"] == lab for lab in paper.LABELS] for v in verdicts], float)
         pj = np.array([v["p_jazz"] for v in verdicts])
+        flags = melody_flags(verdicts)
 
         def statistic(i, axis=-1):
             share = onehot[i].mean(axis=-2)  # (..., 4)
             j, f, m, n = np.moveaxis(share, -1, 0)
-            return np.stack([1 - (np.abs(j - f) + n) / (j + f + m + n), pj[i].mean(axis=-1)])
+            return np.concatenate([np.stack([1 - (np.abs(j - f) + n) / (j + f + m + n), pj[i].mean(axis=-1)]),
+                                   np.moveaxis(flags[i].mean(axis=-2), -1, 0)])
 
         idx = np.arange(len(melodies))
         share = onehot.mean(axis=0)
@@ -244,6 +271,10 @@ def judge_table(sets: dict[str, list[Melody]], judge: judging.Judge, resamples: 
         row.update({"fl": 100 * point[0], "fl_ci_low": 100 * low[0], "fl_ci_high": 100 * high[0],
                     "p_jazz": point[1], "p_jazz_ci_low": low[1], "p_jazz_ci_high": high[1],
                     "paper_fl": paper.TABLE_II.get(name, {}).get("fl", np.nan)})
+        for k, flag in enumerate(FLAGS):
+            key = "mixture_share" if flag == "mixture" else ("neither_share" if flag == "neither" else flag)
+            row.update({key: 100 * point[2 + k], f"{key}_ci_low": 100 * low[2 + k],
+                        f"{key}_ci_high": 100 * high[2 + k]})
         rows.append(row)
     return pd.DataFrame(rows)
 

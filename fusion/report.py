@@ -24,19 +24,18 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fusion import features, paper, plots
+from fusion import features, paper, plots, registry
 from fusion.distances import METRIC_LABELS
 from fusion.evaluation import BASELINES, ORDER, Results
 
+#: the neural systems whose Balance is compared with Fusion's (the paper's comparison)
 NEURAL = ("mle", "gan", "rl", "fusion")
 TABLE_I_COLUMNS = [("dd", "eud"), ("dd", "em"), ("npd", "eud"), ("npd", "em"), ("npd", "em_circular")]
-NAMES = {"rm": "RM", "mc": "MC", "mle": "MLE", "gan": "GAN", "rl": "RL", "fusion": "Fusion",
-         "jazz": "G_A (jazz)", "folk": "G_B (folk)", "real jazz": "real jazz", "real folk": "real folk"}
 COLOURS = {"X_A": "#b2182b", "X_B": "#2166ac"}
 
 
 def _name(system: str) -> str:
-    return NAMES.get(system, system)
+    return registry.short(system)
 
 
 def _column(feature: str, metric: str) -> str:
@@ -114,12 +113,70 @@ def goals(results: Results) -> list[tuple[str, bool, str]]:
                 lines.append(f"{_column(f.name, m)}: Fusion {a:.3f}, MC {b:.3f}")
         out.append(("Fusion ahead of MC on the sequential measures (lower Ratio)", all(ahead),
                     f"{sum(ahead)} of {len(ahead)} measures. " + "; ".join(lines) + "."))
+    out += blend_goals(results)
     fl = {s: float(jt[jt.system == s].fl.iloc[0]) for s in ("fusion", *BASELINES) if s in set(jt.system)}
     if "fusion" in fl and len(fl) > 1:
         best = max(fl, key=fl.get)
         out.append(("Fusion's automatic Fusion Level the highest", best == "fusion",
                     "; ".join(f"{_name(s)} {v:.1f}" for s, v in sorted(fl.items(), key=lambda kv: -kv[1])) + "."))
     return out
+
+
+def blend_goals(results: Results, system: str = "blend") -> list[tuple[str, bool, str]]:
+    """The targets of the fusion issue for the system that fuses within each melody."""
+    t1, seq, jt, nov = results.table1, results.sequential, results.judge, results.novelty
+    if system not in set(jt.system):
+        return []
+    name = _name(system)
+    row = jt[jt.system == system].iloc[0]
+    out = [(f"{name}: mixture >= 70% of melodies and neither <= 10%",
+            row.mixture_share >= 70 and row.neither_share <= 10,
+            f"mixture {row.mixture_share:.1f}% [{row.mixture_share_ci_low:.1f}, {row.mixture_share_ci_high:.1f}], "
+            f"neither {row.neither_share:.1f}% [{row.neither_share_ci_low:.1f}, {row.neither_share_ci_high:.1f}]."),
+           (f"{name}: at least 30% of melodies fused in aspect", row.fused_aspect >= 30,
+            f"fused in aspect {row.fused_aspect:.1f}% [{row.fused_aspect_ci_low:.1f}, {row.fused_aspect_ci_high:.1f}]; "
+            f"mixtures in time (medleys) {row.mixture_time:.1f}%, in aspect {row.mixture_aspect:.1f}%.")]
+    rivals = [s for s in ("poe", "mle_t", "fusion") if s in set(jt.system)]
+    if rivals:
+        ahead = {s: row.mixture_share_ci_low > float(jt[jt.system == s].mixture_share_ci_high.iloc[0]) for s in rivals}
+        out.append((f"{name} ahead of " + ", ".join(_name(s) for s in rivals) + " on the mixture share "
+                    "(non-overlapping 95% intervals)", all(ahead.values()),
+                    "; ".join(f"{_name(s)} {float(jt[jt.system == s].mixture_share.iloc[0]):.1f}% "
+                              f"[{float(jt[jt.system == s].mixture_share_ci_low.iloc[0]):.1f}, "
+                              f"{float(jt[jt.system == s].mixture_share_ci_high.iloc[0]):.1f}]" for s in rivals)
+                    + f"; {name} {row.mixture_share:.1f}% [{row.mixture_share_ci_low:.1f}, {row.mixture_share_ci_high:.1f}]."))
+    if system in set(t1.system):
+        cols = TABLE_I_COLUMNS[:4]
+        ratios = {c: _get(t1, system, *c) for c in cols}
+        bals = {c: _get(t1, system, *c, "balance") for c in cols}
+        out.append((f"{name}: DD and NPD Ratio <= 1.10 and Balance <= 0.30",
+                    all(v <= 1.10 for v in ratios.values()) and all(v <= 0.30 for v in bals.values()),
+                    "; ".join(f"{_column(*c)}: Ratio {ratios[c]:.3f}, Balance {bals[c]:.3f}" for c in cols) + "."))
+    if {system, "mle"} <= set(seq.system):
+        worse = []
+        for f in features.SEQUENTIAL_FEATURES:
+            for m in ("eud", "em"):
+                mine = _get(seq, system, f.name, m)
+                if mine > _get(seq, "mle", f.name, m, "ci_high"):
+                    worse.append(f"{_column(f.name, m)} {mine:.3f} vs MLE {_get(seq, 'mle', f.name, m):.3f}")
+        out.append((f"{name}: sequential Ratios no worse than MLE's (not above MLE's 95% interval)", not worse,
+                    ("worse on: " + "; ".join(worse)) if worse else "within or below MLE's interval on all six."))
+    if system in set(nov.system):
+        r = nov[nov.system == system].iloc[0]
+        out.append((f"{name}: melodies with a copied 8-gram <= 1%", r.melodies_with_copy <= 0.01,
+                    f"{100 * r.melodies_with_copy:.1f}% [{100 * r.melodies_ci_low:.1f}, {100 * r.melodies_ci_high:.1f}]."))
+    return out
+
+
+def _fusion_table(jt: pd.DataFrame) -> str:
+    """The per-melody fusion measures (percent, with 95% intervals)."""
+    def cell(r, key):
+        return f"{r[key]:.1f} [{r[key + '_ci_low']:.1f}, {r[key + '_ci_high']:.1f}]"
+    rows = [[_name(r["system"]), cell(r, "mixture_share"), cell(r, "neither_share"), cell(r, "between"),
+             cell(r, "mixture_time"), cell(r, "mixture_aspect"), cell(r, "fused_aspect")]
+            for r in _ordered(jt).to_dict("records")]
+    return _markdown_table(["system", "mixture", "neither", "0.2 <= P(jazz) <= 0.8", "mixture in time (medley)",
+                            "mixture in aspect", "fused in aspect"], rows)
 
 
 # markdown --------------------------------------------------------------------------------------------
@@ -132,7 +189,9 @@ def markdown(results: Results, command: str, commit: str) -> str:
         f"({o.samples} melodies of {o.bars} bars per system, seed {o.seed}, {o.bootstrap} bootstrap "
         f"resamples; {results.facts['references']['jazz']} jazz and {results.facts['references']['folk']} "
         "folk test windows as X_A and X_B). Every number below is in the CSV files beside this one.",
-        "Rows: the six systems of the paper; G_A and G_B, the jazz and folk generators of FusionGAN; and "
+        "Rows: the six systems of the paper; the zero-training baselines PoE (product of experts of G_A and "
+        "G_B) and MLE at its tuned temperature; Blend, this project's per-melody fusing system; G_A and G_B, "
+        "the jazz and folk generators of FusionGAN; and "
         "*real jazz* / *real folk*, held-out windows (validation split), which show what a perfect "
         "generator of one genre scores. Intervals are 95% bootstrap intervals "
         f"({o.interval}) over melodies (the system's and the test windows'). Ratio = (d(X_A,F) + d(X_B,F)) / d(X_A,X_B), 1 on the "
@@ -176,6 +235,12 @@ def markdown(results: Results, command: str, commit: str) -> str:
             for kind in ("jazz", "folk", "splices", "hybrids")]),
         "### Automatic Table II (percent), beside the crowd's in the paper",
         _judge_table(results.judge),
+        "### Per melody: does each melody fuse both genres? (percent of melodies, 95% intervals)",
+        _fusion_table(results.judge),
+        "*Mixture in time*: the judge's two half-window opinions disagree (a medley: jazz bars, then folk "
+        "bars); *in aspect*: its pitch-only and rhythm-only opinions disagree; *fused in aspect*: not "
+        "*neither*, and pitch and rhythm disagree or the whole melody's P(jazz) lies in [0.25, 0.75]. "
+        "Real music's own rates are the noise floor.",
         "FL = 1 - (|jazz - folk| + neither) / (jazz + folk + mixture + neither). The formula rewards "
         "a system whose melodies are pure jazz half of the time and pure folk the other half as much "
         "as one whose every melody mixes both; the *mixture* column is the one that tells them apart.",
