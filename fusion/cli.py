@@ -103,6 +103,27 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seeds(args: argparse.Namespace) -> int:
+    import torch
+
+    from fusion import paths, seeds
+
+    torch.set_num_threads(args.threads)
+    command = "python -m fusion " + " ".join(args.argv)
+    folders: dict[int, str | None] = {0: args.checkpoints}
+    for seed in args.seeds:
+        folders[seed] = str(seeds.train_seed(seed, Path(args.base), progress=not args.quiet, command=command))
+    commit = paths.git_commit()
+    df = seeds.study(folders, samples=args.samples, bootstrap=args.bootstrap,
+                     log=(lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr)))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    df.round(6).to_csv(out / "seeds.csv", index=False)
+    (out / "seeds.md").write_text(seeds.markdown(df, command, commit["commit"][:7] + (" (dirty)" if commit["dirty"] else "")))
+    print(seeds.summary(df).round(4).to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from fusion import corpus, download
 
@@ -150,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--checkpoints", help="checkpoint folder (default checkpoints/)")
     ge.add_argument("--out", required=True, help="folder for the MIDI files")
     ge.set_defaults(func=_generate)
+
+    se = top.add_parser("seeds", help="train blend and fusion with more seeds from the paper run's snapshot; "
+                                      "mean and spread of the headline numbers -> reports/seeds.{csv,md}")
+    se.add_argument("--seeds", nargs="+", type=int, default=[1, 2], help="seeds besides the shipped seed 0")
+    se.add_argument("--base", default="runs/paper", help="the paper run folder (holds before_fusion.pt)")
+    se.add_argument("--checkpoints", help="seed 0's checkpoint folder (default checkpoints/)")
+    se.add_argument("--samples", type=int, default=500)
+    se.add_argument("--bootstrap", type=int, default=200)
+    se.add_argument("--out", default="reports")
+    se.add_argument("--threads", type=int, default=2)
+    se.add_argument("--quiet", action="store_true")
+    se.set_defaults(func=_seeds)
 
     ev = top.add_parser("evaluate", help="Table I, sequential measures, novelty and the automatic judge -> reports/")
     ev.add_argument("--samples", type=int, help="melodies per system (default 500; 40 with --quick)")

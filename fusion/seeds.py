@@ -1,0 +1,114 @@
+"""The seed study: the fusion-stage systems (``fusion``, ``blend``) trained with three seeds.
+
+``python -m fusion seeds`` takes the state that ``python -m fusion train --preset paper`` kept
+just before its first fusion-stage step (``runs/paper/before_fusion.pt``: MLE, adversarial
+pre-training, the genre critics and the product-of-experts weight, all of seed 0) and re-runs the
+``blend`` and ``fusion`` stages with seeds 1 and 2 (their sampling, batches and rollouts), each in
+``runs/paper-seed<k>/``. Seed 0 is the shipped checkpoint in ``checkpoints/``. Every seed's two
+systems are then evaluated the same way (``fusion.evaluation``) and the headline numbers are
+written per seed with their mean, standard deviation and range to ``reports/seeds.csv`` and
+``reports/seeds.md``.
+
+What varies is therefore the fusion stage's randomness, not the pre-training's (re-running all
+of it three times would not fit the two-hour budget on two CPU cores); ``docs/method.md`` says so.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fusion import evaluation, export, train
+from fusion.presets import PRESETS
+
+STUDIED = ("fusion", "blend")
+#: headline numbers: (table, column, label)
+HEADLINES = [("judge", "mixture_share", "mixture %"), ("judge", "neither_share", "neither %"),
+             ("judge", "fused_aspect", "fused in aspect %"), ("judge", "mixture_time", "mixture in time %"),
+             ("judge", "between", "0.2<=P(jazz)<=0.8 %"), ("judge", "fl", "automatic FL"),
+             ("judge", "p_jazz", "mean P(jazz)"),
+             ("table1", ("dd", "eud", "ratio"), "DD EUD Ratio"), ("table1", ("npd", "eud", "ratio"), "NPD EUD Ratio"),
+             ("table1", ("dd", "eud", "balance"), "DD EUD Balance"),
+             ("table1", ("npd", "eud", "balance"), "NPD EUD Balance"),
+             ("novelty", "melodies_with_copy", "copied 8-gram (share of melodies)")]
+
+
+def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool = True,
+               command: str = "python -m fusion seeds") -> Path:
+    """Train ``blend`` and ``fusion`` with ``seed`` from ``base``'s snapshot; returns the
+    checkpoint folder (``runs/<preset>-seed<seed>/checkpoints``)."""
+    preset = dataclasses.replace(PRESETS[preset_name], seed=seed)
+    run_dir = base.parent / f"{base.name}-seed{seed}"
+    trainer = train.Trainer(preset, run_dir, systems=STUDIED, progress=progress)
+    if not trainer.done:
+        snapshot = base / train.SNAPSHOT
+        if not snapshot.exists():
+            raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
+        trainer.adopt(snapshot, check=False)
+        trainer.done = [s for s in trainer.done if s not in ("blend", "fusion")]
+        for key in ("rounds",):
+            trainer.extra.pop(key, None)
+    trainer.run()
+    out = run_dir / "checkpoints"
+    export.export(trainer, out, command)
+    return out
+
+
+def headline(results: evaluation.Results, system: str) -> dict:
+    row = {}
+    for table, col, label in HEADLINES:
+        df = getattr(results, table)
+        df = df[df.system == system]
+        if isinstance(col, tuple):
+            f, m, value = col
+            df = df[(df.feature == f) & (df.metric == m)]
+            col = value
+        row[label] = float(df[col].iloc[0])
+    return row
+
+
+def study(seeds: dict[int, str | None], samples: int = 500, bootstrap: int = 200, log=print) -> pd.DataFrame:
+    """Evaluate ``STUDIED`` for each seed's checkpoint folder (``None``: ``checkpoints/``)."""
+    data = evaluation.Data.load()
+    rows = []
+    for seed, folder in seeds.items():
+        t0 = time.time()
+        options = evaluation.Options(samples=samples, bootstrap=bootstrap, systems=STUDIED, checkpoints=folder)
+        results = evaluation.evaluate(options, data=data, log=lambda msg: None)
+        for system in STUDIED:
+            rows.append({"system": system, "seed": seed, **headline(results, system)})
+        log(f"seed {seed}: evaluated in {time.time() - t0:.0f} s")
+    return pd.DataFrame(rows)
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation (ddof 1), min and max of each headline number per system."""
+    labels = [label for _, _, label in HEADLINES]
+    parts = []
+    for system, part in df.groupby("system", sort=False):
+        for label in labels:
+            v = part[label].to_numpy(float)
+            parts.append({"system": system, "measure": label, "mean": v.mean(),
+                          "sd": v.std(ddof=1) if len(v) > 1 else np.nan, "min": v.min(), "max": v.max(),
+                          "seeds": len(v)})
+    return pd.DataFrame(parts)
+
+
+def markdown(df: pd.DataFrame, command: str, commit: str) -> str:
+    s = summary(df)
+    lines = ["# Seed study: the fusion-stage systems with three training seeds", "",
+             f"Made by `{command}` at commit `{commit}`. Seeds {sorted(set(df.seed))}: seed 0 is the shipped "
+             "checkpoint (`checkpoints/`); the others re-run the `blend` and `fusion` stages from the same "
+             "pre-trained state (`fusion/seeds.py`). Each seed's melodies are evaluated like "
+             "`reports/evaluation.md` (500 melodies of 4 bars).", ""]
+    for system in df.system.unique():
+        lines += [f"## {system}", "", "| measure | mean | sd | min | max | per seed |", "|---|---|---|---|---|---|"]
+        part = df[df.system == system].sort_values("seed")
+        for r in s[s.system == system].to_dict("records"):
+            per = ", ".join(f"{v:.3g}" for v in part[r["measure"]])
+            lines.append(f"| {r['measure']} | {r['mean']:.3g} | {r['sd']:.2g} | {r['min']:.3g} | {r['max']:.3g} | {per} |")
+        lines.append("")
+    return "\n".join(lines)
