@@ -28,7 +28,7 @@ import torch  # noqa: E402
 
 from fusion import paths  # noqa: E402
 from fusion.audio import AudioError  # noqa: E402
-from fusion.demo import CHOICES, INSTRUMENTS, LABELS, LIMITS, Demo, Settings  # noqa: E402
+from fusion.demo import CHOICES, INSTRUMENTS, LABELS, LIMITS, MIDPOINT, Demo, Settings  # noqa: E402
 
 REPORTS = paths.PROJECT_ROOT / "reports"
 MAX_UPLOAD = "1mb"
@@ -129,10 +129,11 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
         with gr.Tab("Demo"):
             with gr.Row():
                 with gr.Column(scale=1, min_width=300):
-                    system = gr.Dropdown([(LABELS[c], c) for c in CHOICES], value="fusion", label="System",
+                    system = gr.Dropdown([(LABELS[c], c) for c in CHOICES], value=MIDPOINT, label="System",
                                          elem_id="system")
                     fusion = gr.Slider(*LIMITS["fusion"], value=0.0, step=0.05, elem_id="fusion",
-                                       label="Fusion slider: -1 jazz · 0 fusion · +1 folk (Fusion system only)")
+                                       label=f"Fusion slider: -1 jazz · 0 {LABELS[MIDPOINT]} · +1 folk "
+                                             f"(the {MIDPOINT} system only: the best-fusing system of the evaluation)")
                     bars = gr.Slider(*LIMITS["bars"], value=8, step=1, label="Length (bars of 4/4)", elem_id="bars")
                     tempo = gr.Slider(*LIMITS["tempo"], value=120, step=1, label="Tempo (beats per minute)")
                     temperature = gr.Slider(*LIMITS["temperature"], value=1.0, step=0.05,

@@ -6,15 +6,16 @@ and SoundFont (at start), the corpora (for real excerpts and the real histograms
 automatic judge in a background thread, so the page is up at once.
 
 **The fusion slider** (``fusion`` in -1 .. 1) mixes the next-token distributions of three
-generators at every step (:func:`fusion.sampling.next_token_probs`):
+generators at every step (:class:`fusion.systems.Mixture`, :func:`fusion.sampling.next_token_probs`):
 
-    s <= 0:  p = (-s) * p_jazz + (1 + s) * p_fusion
-    s >= 0:  p = (1 - s) * p_fusion + s * p_folk
+    s <= 0:  p = (-s) * p_jazz + (1 + s) * p_mid
+    s >= 0:  p = (1 - s) * p_mid + s * p_folk
 
-so -1 is the jazz generator G_A alone, 0 the Fusion generator G_F alone and +1 the folk generator
-G_B alone, moving linearly through each pair in between. Each distribution is masked by the
-grammar and tempered before mixing; the mixture is renormalised. The slider applies to the Fusion
-system only (the other systems are sampled as trained).
+so -1 is the jazz generator G_A alone, 0 the midpoint system alone (:data:`MIDPOINT`, the
+best-fusing system of ``reports/evaluation.md``, from :data:`fusion.registry.SLIDER_MIDPOINT`) and
++1 the folk generator G_B alone, moving linearly through each pair in between. Each distribution
+is masked by the grammar and tempered before mixing; the mixture is renormalised. The slider
+applies to the midpoint system only (the other systems are sampled as trained).
 """
 from __future__ import annotations
 
@@ -31,19 +32,17 @@ from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
-import torch
 from scipy.io import wavfile
 
-from fusion import corpus, features, judge as judging, keys, midi, pianoroll, systems
+from fusion import corpus, features, judge as judging, keys, midi, pianoroll, registry, systems
 from fusion.audio import default_renderer
-from fusion.melody import TICKS_PER_BEAT, Melody
-from fusion.sampling import sample as sample_tokens
+from fusion.melody import Melody
 
-REAL = {"real jazz": "jazz", "real folk": "folk"}
-CHOICES = ["fusion", "jazz", "folk", "mle", "gan", "rl", "mc", "rm", *REAL]
-LABELS = {"fusion": "Fusion (FusionGAN)", "jazz": "Jazz generator (G_A)", "folk": "Folk generator (G_B)",
-          "mle": "MLE baseline", "gan": "GAN baseline", "rl": "RL baseline", "mc": "MC baseline",
-          "rm": "RM baseline", "real jazz": "Real jazz (held-out excerpt)", "real folk": "Real folk (held-out excerpt)"}
+REAL = {name: name.split()[-1] for name in registry.REAL}  # "real jazz" -> "jazz"
+MIDPOINT = registry.SLIDER_MIDPOINT
+#: the demo's system list: the slider's midpoint first, then the registry's order
+CHOICES = [MIDPOINT, *(s.name for s in registry.SPECS if s.name != MIDPOINT)]
+LABELS = {s.name: s.label for s in registry.SPECS}
 #: General MIDI programs offered (name -> program number).
 INSTRUMENTS = {"Acoustic Grand Piano": 0, "Electric Piano": 4, "Vibraphone": 11, "Acoustic Guitar (nylon)": 24,
                "Violin": 40, "Trumpet": 56, "Alto Sax": 65, "Tenor Sax": 66, "Clarinet": 71, "Flute": 73,
@@ -90,7 +89,7 @@ def duration_classes(melodies) -> np.ndarray:
 class Settings:
     """What the visitor chose (validated by :meth:`checked`)."""
 
-    system: str = "fusion"
+    system: str = MIDPOINT
     fusion: float = 0.0
     bars: int = 8
     tempo: float = 120.0
@@ -202,17 +201,12 @@ class Demo:
             if primer is not None:
                 raise ValueError("real excerpts cannot continue a melody; choose a generator")
             return self.real_excerpts(REAL[s.system], n, s.bars, s.seed)
-        if s.system == "fusion" and s.fusion != 0:
-            weights = slider_weights(s.fusion)
-            parts = [self._system(name) for name in ("jazz", "fusion", "folk")]
-            models = [p.models[0] for p in parts]
-            grammar, vocab = parts[1].grammar, parts[1].vocab
-            primer_ids = vocab.encode(primer) if primer is not None else []
-            gen = torch.Generator().manual_seed(s.seed * 1009)
-            seqs = sample_tokens(models, weights, n, s.bars * 4 * TICKS_PER_BEAT, grammar, temperature=s.temperature,
-                                 generator=gen, primer=primer_ids)
-            return [vocab.decode(q).replace(genre="fusion", title=f"fusion slider {s.fusion:+.2f} seed {s.seed} #{i + 1}")
-                    for i, q in enumerate(seqs.tolist())]
+        if s.system == MIDPOINT and s.fusion != 0:
+            slider = systems.Mixture(MIDPOINT, [self._system(name) for name in ("jazz", MIDPOINT, "folk")],
+                                     slider_weights(s.fusion))
+            return [m.replace(title=f"{MIDPOINT} slider {s.fusion:+.2f} seed {s.seed} #{i + 1}")
+                    for i, m in enumerate(slider.sample(n, bars=s.bars, seed=s.seed, temperature=s.temperature,
+                                                        primer=primer))]
         return self._system(s.system).sample(n, bars=s.bars, seed=s.seed, temperature=s.temperature, primer=primer)
 
     @staticmethod
@@ -328,9 +322,9 @@ class Demo:
             commit = system.config.get("training", {}).get("commit", {}).get("commit", "?")[:7]
             what = (f"{LABELS[s.system]}: checkpoint `checkpoints/{s.system}/` trained by "
                     f"`{system.config.get('training', {}).get('command', '?')}` at commit `{commit}`")
-            if s.system == "fusion":
+            if s.system == MIDPOINT:
                 w = slider_weights(s.fusion)
-                what += (f"; fusion slider {s.fusion:+.2f} (weights jazz {w[0]:.2f}, fusion {w[1]:.2f}, "
+                what += (f"; fusion slider {s.fusion:+.2f} (weights jazz {w[0]:.2f}, {MIDPOINT} {w[1]:.2f}, "
                          f"folk {w[2]:.2f})")
         settings = (f"seed **{s.seed}**, {s.bars} bars of 4/4, tempo {s.tempo:g} bpm, temperature "
                     f"{s.temperature:g}, instrument {s.instrument}" + (f", {n} melodies (seeds {s.seed}..{s.seed + n - 1})" if n > 1 else ""))
@@ -352,6 +346,6 @@ class Demo:
 
 def _slug(s: Settings) -> str:
     name = s.system.replace(" ", "-")
-    if s.system == "fusion" and s.fusion:
+    if s.system == MIDPOINT and s.fusion:
         name += f"{s.fusion:+.2f}"
     return f"{name}-seed{s.seed}"

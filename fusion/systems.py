@@ -159,3 +159,36 @@ def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list
         config = {**config, "kind": "lstm", "members": len(models), "generator": models[0].config.to_dict()}
     (folder / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True))
     (folder / "README.md").write_text(card)
+
+
+@dataclass
+class Mixture:
+    """Several single-LSTM systems sampled as one: every token from the weighted mixture of their
+    next-token distributions (:func:`fusion.sampling.next_token_probs`). It samples like a
+    :class:`System`; the demo's fusion slider is one (jazz, the midpoint system, folk)."""
+
+    name: str
+    parts: list[System]
+    weights: tuple[float, ...]
+    description: str = ""
+
+    def __post_init__(self):
+        if len(self.parts) != len(self.weights) or not self.parts:
+            raise ValueError("a mixture needs one weight per system")
+        if any(len(p.models) != 1 for p in self.parts):
+            raise ValueError("only single-LSTM systems can be mixed token by token")
+        self.vocab, self.grammar = self.parts[0].vocab, self.parts[0].grammar
+
+    def sample(self, n: int = 1, bars: int = 4, seed: int = 0, temperature: float = 1.0, top_k: int = 0,
+               primer: Melody | None = None, beats_per_bar: int = 4) -> list[Melody]:
+        """As :meth:`System.sample`: ``n`` melodies of ``bars`` new bars, reproducible from ``seed``."""
+        primer_ids = self.vocab.encode(primer) if primer is not None and primer.notes else []
+        gen = torch.Generator().manual_seed(seed * 1009)
+        seqs = sample_tokens([p.models[0] for p in self.parts], list(self.weights), n,
+                             bars * beats_per_bar * TICKS_PER_BEAT, self.grammar, temperature=temperature, top_k=top_k,
+                             generator=gen, primer=primer_ids)
+        meta = {"system": self.name, "seed": seed, "temperature": temperature, "top_k": top_k,
+                "weights": dict(zip((p.name for p in self.parts), self.weights))}
+        return [self.vocab.decode(q).replace(genre=self.name, meter=(beats_per_bar, 4),
+                                             title=f"{self.name} seed {seed} #{i + 1}", extra=dict(meta, index=i))
+                for i, q in enumerate(seqs.tolist())]

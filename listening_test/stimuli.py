@@ -23,13 +23,13 @@ import numpy as np
 from scipy.io import wavfile
 from sqlalchemy import func, select
 
-from fusion import corpus, midi, systems
+from fusion import corpus, midi, registry, systems
 from fusion.audio import Renderer
 from fusion.melody import Melody, Note
 from listening_test.db import Participant, Stimulus
 
-SYSTEMS = ("rm", "mc", "mle", "gan", "rl", "fusion")
-CONTROLS = ("real jazz", "real folk")
+SYSTEMS = registry.LISTENING_SYSTEMS  # rm, mc, mle, mle_t, gan, rl, poe, fusion, blend
+CONTROLS = registry.REAL
 SAMPLE_RATE = 22050
 FADE_S = 0.05
 
