@@ -27,7 +27,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
 from fusion import paths  # noqa: E402
-from fusion.audio import AudioError  # noqa: E402
+from fusion.render.audio import AudioError  # noqa: E402
 from fusion.demo import CHOICES, INSTRUMENTS, LABELS, LIMITS, MIDPOINT, Demo, Settings  # noqa: E402
 
 REPORTS = paths.PROJECT_ROOT / "reports"

@@ -34,8 +34,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from fusion import demo as D  # noqa: E402
-from fusion import systems  # noqa: E402
-from fusion.audio import Renderer  # noqa: E402
+from fusion.model import systems  # noqa: E402
+from fusion.render.audio import Renderer  # noqa: E402
 
 
 def pct(xs, q):

@@ -19,12 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fusion import cache, corpus, folk, jazz, paths  # noqa: E402
+from fusion import paths  # noqa: E402
+from fusion.data import cache, corpus, folk, jazz
 
 CACHED_LOAD = """
 import sys, time; sys.path.insert(0, {root!r})
 t = time.perf_counter()
-from fusion import corpus
+from fusion.data import corpus
 m, e = corpus.parsed({genre!r}, {source!r})
 print(time.perf_counter() - t, len(m), sum(len(x) for x in m))
 """

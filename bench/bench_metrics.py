@@ -5,7 +5,7 @@
    drawn) x (per-melody counts), one matrix product (``fusion.evaluation._histograms``). The naive
    way counts the drawn melodies' notes again for every resample (``Feature.histogram``).
 2. Circular EM of pitch classes. The closed form (median of the cumulative differences,
-   ``fusion.distances.circular_earth_mover``) vs solving the transport problem as a linear program
+   ``fusion.evaluation.distances.circular_earth_mover``) vs solving the transport problem as a linear program
    with the circular ground cost (``ot.emd2``), pair by pair. Both give the same values (checked
    here and in ``tests/test_distances.py``).
 
@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import ot  # noqa: E402
 
-from fusion import distances, evaluation, features, systems  # noqa: E402
+from fusion import evaluation  # noqa: E402
+from fusion.evaluation import distances, features
+from fusion.model import systems
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Render speed: one reused :class:`fusion.audio.Renderer` vs a new synthesizer per call.
+"""Render speed: one reused :class:`fusion.render.audio.Renderer` vs a new synthesizer per call.
 
 Real-time factor (RTF) = seconds of audio produced / wall-clock seconds spent (higher is better).
 The melody is synthetic but musical: ``--seconds`` of C major at ``--tempo`` bpm in 4/4, a
@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from fusion.audio import Renderer, bundled_soundfont  # noqa: E402
+from fusion.render.audio import Renderer, bundled_soundfont  # noqa: E402
 from fusion.melody import Melody, Note  # noqa: E402
-from fusion.midi import melody_to_midi  # noqa: E402
+from fusion.render.midi import melody_to_midi  # noqa: E402
 
 C_MAJOR = (0, 2, 4, 5, 7, 9, 11)
 

@@ -1,5 +1,5 @@
 """Monte-Carlo rollout speed: all prefixes and rollouts of a batch in one batched pass
-(:func:`fusion.rollout.rollouts`) vs the textbook loop (:func:`fusion.rollout.rollouts_naive`:
+(:func:`fusion.model.rollout.rollouts`) vs the textbook loop (:func:`fusion.model.rollout.rollouts_naive`:
 one pass per prefix position and rollout, re-reading the prefix each time, as in SeqGAN's code).
 
 The melodies are sampled from a trained generator (``checkpoints/<--system>``, default the jazz
@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from fusion import rollout, systems  # noqa: E402
-from fusion.sampling import sample  # noqa: E402
+from fusion.model import rollout, systems  # noqa: E402
+from fusion.model.sampling import sample  # noqa: E402
 
 TICKS = 16 * 12
 

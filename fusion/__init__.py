@@ -1,21 +1,18 @@
 """FusionGAN: learning to fuse jazz and folk melodies (Chen et al., ICDM 2017, and beyond).
 
-Modules, one job each:
+The package in layers; a module imports only from its own layer or the layers above it in this
+list (``tests/test_architecture.py`` checks it):
 
-* :mod:`fusion.melody`   -- the Melody/Note type that flows through the pipeline
-* :mod:`fusion.keys`     -- key annotations, key analysis and transposition to C
-* :mod:`fusion.jazz`     -- Weimar Jazz Database loader (CSV export and SQLite)
-* :mod:`fusion.folk`     -- Essen folk song loader (music21 ABC corpus and Humdrum kern)
-* :mod:`fusion.corpus`   -- cached corpora, filters, splits, training windows, statistics
-* :mod:`fusion.tokens`   -- reversible token encoding and its vocabulary
-* :mod:`fusion.midi`     -- Melody <-> MIDI
-* :mod:`fusion.audio`    -- MIDI -> audio with FluidSynth
-* :mod:`fusion.download` -- fetching the public data distributions
-* :mod:`fusion.grammar`, :mod:`fusion.generator`, :mod:`fusion.sampling` -- the LSTM generators
-* :mod:`fusion.critic`, :mod:`fusion.losses`, :mod:`fusion.rollout` -- critics, Eq. 4-14, rollouts
-* :mod:`fusion.presets`, :mod:`fusion.train`, :mod:`fusion.export`, :mod:`fusion.curves` -- training
-* :mod:`fusion.baselines` -- RM and MC;  :mod:`fusion.systems` -- checkpoints, ``load_generator``
-* :mod:`fusion.cli`      -- ``python -m fusion ...``
+* core: :mod:`fusion.melody` (the Melody/Note type that flows through the pipeline),
+  :mod:`fusion.paths` (data and cache folders, the git commit), :mod:`fusion.config` (every
+  environment variable), :mod:`fusion.registry` (the one table of systems);
+* :mod:`fusion.data` -- the two genres' melodies: loaders, keys, corpora, tokens, download;
+* :mod:`fusion.render` -- MIDI, audio, piano rolls and figure files;
+* :mod:`fusion.model` -- generators, critics, sampling, losses, training, checkpoints;
+* :mod:`fusion.evaluation` -- features, distances, novelty, the judge, tables, reports, the seed study;
+* :mod:`fusion.demo` (the browser demo's engine) and :mod:`fusion.cli` (``python -m fusion``).
+
+``docs/architecture.md`` lists every module with its job.
 """
 from fusion.melody import GENRES, TICKS_PER_BEAT, Melody, Note
 
@@ -24,9 +21,21 @@ __version__ = "0.1.0"
 
 
 def load_generator(name: str, root=None):
-    """Load a trained system by name (``fusion``, ``jazz``, ``folk``, ``mle``, ``gan``, ``rl``,
-    ``rm``, ``mc``): see :func:`fusion.systems.load_generator`."""
-    from fusion.systems import load_generator as _load
+    """Load a trained system by name (see :data:`fusion.registry.TRAINED`).
+
+    Parameters
+    ----------
+    name : str
+        ``blend``, ``fusion``, ``poe``, ``mle``, ``mle_t``, ``gan``, ``rl``, ``rm``, ``mc``, ``jazz``
+        or ``folk``.
+    root : str or Path, optional
+        The checkpoint folder (default ``checkpoints/``).
+
+    Returns
+    -------
+    fusion.model.systems.System
+        Call ``.sample(n, bars=4, seed=0)`` for melodies."""
+    from fusion.model.systems import load_generator as _load
 
     return _load(name, root)
 

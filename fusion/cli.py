@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from fusion import corpus
+    from fusion.data import corpus
 
     settings = corpus.Settings(modes=args.modes, folk_source=args.folk_source, jazz_source=args.jazz_source)
     stats = corpus.stats(settings, genres=args.genres)
@@ -25,8 +25,9 @@ def _train(args: argparse.Namespace) -> int:
 
     import torch
 
-    from fusion import curves, export, train
-    from fusion.presets import PRESETS
+    from fusion.evaluation import curves
+    from fusion.model import export, train
+    from fusion.model.presets import PRESETS
 
     torch.set_num_threads(args.threads)
     preset = PRESETS[args.preset]
@@ -58,7 +59,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from fusion import midi, systems
+    from fusion.model import systems
+    from fusion.render import midi
 
     if not 1 <= args.n <= 10_000:
         raise ValueError(f"--n must be in 1..10000, got {args.n}")
@@ -78,7 +80,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     import torch
 
-    from fusion import evaluation, paths, report
+    from fusion import evaluation, paths
+    from fusion.evaluation import report
 
     torch.set_num_threads(args.threads)
     make = evaluation.Options.quick if args.quick else evaluation.Options
@@ -106,7 +109,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _seeds(args: argparse.Namespace) -> int:
     import torch
 
-    from fusion import paths, seeds
+    from fusion import paths
+    from fusion.evaluation import seeds
 
     torch.set_num_threads(args.threads)
     command = "python -m fusion " + " ".join(args.argv)
@@ -125,7 +129,7 @@ def _seeds(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fusion import corpus, download
+    from fusion.data import corpus, download
 
     parser = argparse.ArgumentParser(prog="python -m fusion", description="FusionGAN command line.")
     top = parser.add_subparsers(dest="command", required=True)
@@ -145,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     download.register(data_sub)
 
-    from fusion import systems, train
-    from fusion.presets import PRESETS
+    from fusion.model import systems, train
+    from fusion.model.presets import PRESETS
 
     tr = top.add_parser("train", help="train every system (or --systems ...) and write checkpoints")
     tr.add_argument("--preset", default="paper", choices=sorted(PRESETS))

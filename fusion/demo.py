@@ -6,7 +6,7 @@ and SoundFont (at start), the corpora (for real excerpts and the real histograms
 automatic judge in a background thread, so the page is up at once.
 
 **The fusion slider** (``fusion`` in -1 .. 1) mixes the next-token distributions of three
-generators at every step (:class:`fusion.systems.Mixture`, :func:`fusion.sampling.next_token_probs`):
+generators at every step (:class:`fusion.model.systems.Mixture`, :func:`fusion.model.sampling.next_token_probs`):
 
     s <= 0:  p = (-s) * p_jazz + (1 + s) * p_mid
     s >= 0:  p = (1 - s) * p_mid + s * p_folk
@@ -34,8 +34,12 @@ import numpy as np
 import plotly.graph_objects as go
 from scipy.io import wavfile
 
-from fusion import corpus, features, judge as judging, keys, midi, pianoroll, registry, systems
-from fusion.audio import default_renderer
+from fusion import registry
+from fusion.data import corpus, keys
+from fusion.evaluation import features, judge as judging
+from fusion.model import systems
+from fusion.render import midi, pianoroll
+from fusion.render.audio import default_renderer
 from fusion.melody import Melody
 
 REAL = {name: name.split()[-1] for name in registry.REAL}  # "real jazz" -> "jazz"

@@ -11,7 +11,7 @@ Conventions
 * Onset 0 is a downbeat: bars start at multiples of :attr:`Melody.bar_beats`. A pickup is placed
   at the end of a (mostly empty) bar 0, so bar lines of the score and of the melody coincide.
 * Notes are in time order and never overlap (one voice); a rest is the gap between two notes.
-* ``key_tonic`` is a pitch class (C=0 .. B=11); after :func:`fusion.keys.to_c` it is 0.
+* ``key_tonic`` is a pitch class (C=0 .. B=11); after :func:`fusion.data.keys.to_c` it is 0.
 
 The grid (:data:`TICKS_PER_BEAT` = 12 ticks per quarter note) represents sixteenth notes
 (3 ticks), eighth-note triplets (4 ticks) and sixteenth-note triplets (2 ticks), which jazz needs.

@@ -2,7 +2,7 @@
 
 Each :class:`Spec` says what a system is called (``name`` on the command line and in files,
 ``label`` in the demo, ``short`` in tables), which ``group`` it belongs to, which trainer modules
-its checkpoint holds and which training stages make them (``fusion/train.py``), and what it is.
+its checkpoint holds and which training stages make them (``fusion/model/train.py``), and what it is.
 The demo, the evaluation, the report, training, export and the listening test all derive their
 lists from :data:`SPECS`; adding a system is one record here plus its training stage.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 GROUPS = ("paper", "new", "baseline", "genre", "real")
 
-# training stages shared by several systems (fusion/train.py runs them in STAGES order)
+# training stages shared by several systems (fusion/model/train.py runs them in STAGES order)
 _SOURCES = ("mle_jazz", "mle_folk", "adv_jazz", "adv_folk")
 _GENRE_CRITICS = (*_SOURCES, "mle_fusion", "genre_critics")
 

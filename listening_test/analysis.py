@@ -2,7 +2,7 @@
 
 * **Table II** per system and control: the shares of pure jazz / pure folk / mixture / neither
   answers and of expert / newbie / robot answers (percent); the Fusion Level (paper's formula,
-  :func:`fusion.paper.fusion_level`) with a 95% bootstrap interval that resamples *participants*
+  :func:`fusion.evaluation.paper.fusion_level`) with a 95% bootstrap interval that resamples *participants*
   (their answers are not independent), percentile method, 2,000 resamples; answers and
   participants counted.
 * **Qualification accuracy**: the share of qualification answers naming the clip's true genre.
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from fusion import paper
+from fusion.evaluation import paper
 from listening_test.db import Answer, Assignment, Participant, Stimulus
 from listening_test.flow import MAIN_GROUPS, QUESTIONS
 

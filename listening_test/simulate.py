@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from fusion import paper
+from fusion.evaluation import paper
 
 CONTROL_PROFILE = {
     "real jazz": {"fusion": {"jazz": 70, "folk": 5, "mixture": 15, "neither": 10},

@@ -23,8 +23,11 @@ import numpy as np
 from scipy.io import wavfile
 from sqlalchemy import func, select
 
-from fusion import corpus, midi, registry, systems
-from fusion.audio import Renderer
+from fusion import registry
+from fusion.data import corpus
+from fusion.model import systems
+from fusion.render import midi
+from fusion.render.audio import Renderer
 from fusion.melody import Melody, Note
 from listening_test.db import Participant, Stimulus
 

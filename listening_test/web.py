@@ -31,7 +31,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from plotly.offline import get_plotlyjs
 
-from fusion import paper
+from fusion.evaluation import paper
 from listening_test import analysis
 from listening_test.flow import QUESTIONS, Survey, SurveyError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fusion import systems  # noqa: E402
+from fusion.model import systems  # noqa: E402
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fusion import corpus  # noqa: E402
+from fusion.data import corpus  # noqa: E402
 
 
 def key(m):

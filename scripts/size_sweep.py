@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from fusion.generator import Generator, GeneratorConfig
-from fusion.presets import PRESETS
-from fusion.train import Trainer
+from fusion.model.generator import Generator, GeneratorConfig
+from fusion.model.presets import PRESETS
+from fusion.model.train import Trainer
 
 CANDIDATES = [(32, 32), (32, 64), (64, 128), (64, 256)]
 

@@ -8,7 +8,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import pytest  # noqa: E402
 
-from fusion import corpus, paths  # noqa: E402
+from fusion import paths  # noqa: E402
+from fusion.data import corpus
 
 
 def _require(path: Path, what: str) -> Path:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from fusion import midi
+from fusion.render import midi
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -121,7 +121,9 @@ def test_continue_and_batch_endpoints(client, tmp_path):
 
 @pytest.mark.parametrize("position,genre,other", [(-1.0, "jazz", "folk"), (1.0, "folk", "jazz")])
 def test_slider_extremes_sound_like_their_genre_through_the_api(client, position, genre, other):
-    from fusion import corpus, demo, features
+    from fusion import demo
+    from fusion.data import corpus
+    from fusion.evaluation import features
 
     _, zpath, *_ = client.predict("fusion", position, 4, 120, 1.0, 9, False, "Flute", 32, api_name="/generate_batch")
     with zipfile.ZipFile(zpath) as z:

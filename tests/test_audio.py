@@ -1,4 +1,4 @@
-"""fusion.audio: real FluidSynth renders with the SoundFont bundled in pretty_midi."""
+"""fusion.render.audio: real FluidSynth renders with the SoundFont bundled in pretty_midi."""
 from __future__ import annotations
 
 import os
@@ -19,9 +19,9 @@ from scipy.io import wavfile  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-from fusion import audio  # noqa: E402
+from fusion.render import audio  # noqa: E402
 from fusion.melody import Melody, Note  # noqa: E402
-from fusion.midi import melody_to_midi  # noqa: E402
+from fusion.render.midi import melody_to_midi  # noqa: E402
 
 SR = 44100
 TAIL_S = 2.5  # allowed release tail after the last note
@@ -222,11 +222,11 @@ def test_audio_error_is_a_runtime_error():
 
 
 def test_missing_fluidsynth_library_is_reported_at_renderer_creation():
-    """Without FluidSynth, importing fusion.audio still works; creating a Renderer explains the
+    """Without FluidSynth, importing fusion.render.audio still works; creating a Renderer explains the
     fix. The missing library is simulated in a separate interpreter (``fluidsynth`` blocked)."""
     code = (
         "import sys; sys.modules['fluidsynth'] = None\n"
-        "import fusion.audio as a\n"
+        "import fusion.render.audio as a\n"
         "print('imported')\n"
         "try:\n"
         "    a.Renderer()\n"

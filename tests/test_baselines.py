@@ -1,7 +1,7 @@
 """RM and MC: fitted from both genres with equal weight, exact-length samples, stored as JSON."""
 import pytest
 
-from fusion.baselines import REST, NoteDistribution, events_of
+from fusion.model.baselines import REST, NoteDistribution, events_of
 from fusion.melody import Melody, Note
 
 JAZZ = [Melody((Note(60, 0, 0.5), Note(62, 0.5, 0.5), Note(64, 1, 0.5), Note(65, 2, 1)))]  # 4 notes, 1 rest

@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from fusion import corpus, systems
-from fusion.features import pitch_class_and_duration as histograms
+from fusion.data import corpus
+from fusion.model import systems
+from fusion.evaluation.features import pitch_class_and_duration as histograms
 
 ROOT = systems.default_root()
 N = 120

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fusion import cache, corpus
-from fusion.tokens import Vocabulary
+from fusion.data import cache, corpus
+from fusion.data.tokens import Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,11 +1,11 @@
-"""Distances and fusion scores (fusion/distances.py) against hand-computed values."""
+"""Distances and fusion scores (fusion/evaluation/distances.py) against hand-computed values."""
 import numpy as np
 import ot
 import pytest
 from scipy.stats import wasserstein_distance
 
-from fusion import distances as D
-from fusion import features as F
+from fusion.evaluation import distances as D
+from fusion.evaluation import features as F
 
 rng = np.random.default_rng(0)
 

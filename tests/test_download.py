@@ -1,4 +1,4 @@
-"""fusion.download against a real HTTP server on 127.0.0.1 serving a fixture made here."""
+"""fusion.data.download against a real HTTP server on 127.0.0.1 serving a fixture made here."""
 from __future__ import annotations
 
 import os
@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-from fusion import download as dl  # noqa: E402
+from fusion.data import download as dl  # noqa: E402
 
 FIXTURE = bytes((i * 7 + 3) % 256 for i in range(5000)) + b"fixture for test_download\n"
 FIXTURE_SHA = hashlib.sha256(FIXTURE).hexdigest()

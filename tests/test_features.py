@@ -1,8 +1,8 @@
-"""Histogram features (fusion/features.py) on hand-made melodies."""
+"""Histogram features (fusion/evaluation/features.py) on hand-made melodies."""
 import numpy as np
 import pytest
 
-from fusion import features as F
+from fusion.evaluation import features as F
 from fusion.melody import Melody, Note
 
 # C4 one beat, E4 an eighth, an eighth rest, G4 a half note

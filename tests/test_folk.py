@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from fusion import folk
+from fusion.data import folk
 
 
 def _key(m):

@@ -1,10 +1,10 @@
 """The token grammar: real windows are valid, and the mask forbids exactly what breaks a melody."""
 import torch
 
-from fusion import corpus
-from fusion.grammar import Grammar
+from fusion.data import corpus
+from fusion.model.grammar import Grammar
 from fusion.melody import Melody, Note
-from fusion.tokens import Vocabulary
+from fusion.data.tokens import Vocabulary
 
 V = Vocabulary()
 G = Grammar(V)

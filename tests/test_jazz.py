@@ -5,7 +5,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from fusion import jazz
+from fusion.data import jazz
 
 SOLO = "ArtPepper_Anthropology_Solo.csv"  # Art Pepper, "Anthropology", Bb major, 4/4
 

@@ -1,8 +1,9 @@
-"""The automatic listening judge (fusion/judge.py), trained and tested on the real data."""
+"""The automatic listening judge (fusion/evaluation/judge.py), trained and tested on the real data."""
 import numpy as np
 import pytest
 
-from fusion import corpus, judge as J
+from fusion.data import corpus
+from fusion.evaluation import judge as J
 from fusion.melody import Melody, Note
 
 

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from fusion import corpus, keys
+from fusion.data import corpus, keys
 from fusion.melody import Melody, Note
 
 

@@ -3,10 +3,10 @@ gradients move their targets the intended way."""
 import pytest
 import torch
 
-from fusion import losses
-from fusion.generator import Generator, GeneratorConfig
-from fusion.grammar import Grammar
-from fusion.tokens import Vocabulary
+from fusion.model import losses
+from fusion.model.generator import Generator, GeneratorConfig
+from fusion.model.grammar import Grammar
+from fusion.data.tokens import Vocabulary
 
 
 def scores(**means):

@@ -1,4 +1,4 @@
-"""fusion.midi: Melody <-> MIDI on real files (written to tmp_path and read back)."""
+"""fusion.render.midi: Melody <-> MIDI on real files (written to tmp_path and read back)."""
 from __future__ import annotations
 
 import os
@@ -18,7 +18,7 @@ from scipy.io import wavfile  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-from fusion import midi  # noqa: E402
+from fusion.render import midi  # noqa: E402
 from fusion.melody import TICKS_PER_BEAT, Melody, Note  # noqa: E402
 
 

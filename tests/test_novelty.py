@@ -1,5 +1,6 @@
-"""The copying check (fusion/novelty.py)."""
-from fusion import corpus, novelty
+"""The copying check (fusion/evaluation/novelty.py)."""
+from fusion.data import corpus
+from fusion.evaluation import novelty
 from fusion.melody import Melody, Note
 
 

@@ -1,7 +1,7 @@
 """The paper's Fusion Level formula reproduces its printed Table II."""
 import pytest
 
-from fusion import paper
+from fusion.evaluation import paper
 
 
 @pytest.mark.parametrize("system", [s for s in paper.TABLE_II if s not in ("mc", "gan")])

@@ -1,5 +1,5 @@
 """The piano roll figure."""
-from fusion import pianoroll
+from fusion.render import pianoroll
 from fusion.melody import Melody, Note
 
 

@@ -2,11 +2,11 @@
 assigned to the right tokens, and the rollout network trails the generator."""
 import torch
 
-from fusion import rollout
-from fusion.generator import Generator, GeneratorConfig
-from fusion.grammar import Grammar
-from fusion.sampling import sample
-from fusion.tokens import Vocabulary
+from fusion.model import rollout
+from fusion.model.generator import Generator, GeneratorConfig
+from fusion.model.grammar import Grammar
+from fusion.model.sampling import sample
+from fusion.data.tokens import Vocabulary
 
 V = Vocabulary()
 G = Grammar(V)

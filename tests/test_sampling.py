@@ -1,10 +1,10 @@
 """Sampling: valid melodies of the exact length, reproducible, mixing and top-k behave."""
 import torch
 
-from fusion.generator import Generator, GeneratorConfig
-from fusion.grammar import Grammar
-from fusion.sampling import next_token_probs, sample
-from fusion.tokens import Vocabulary
+from fusion.model.generator import Generator, GeneratorConfig
+from fusion.model.grammar import Grammar
+from fusion.model.sampling import next_token_probs, sample
+from fusion.data.tokens import Vocabulary
 
 V = Vocabulary()
 G = Grammar(V)

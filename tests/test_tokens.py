@@ -4,7 +4,7 @@ import random
 import pytest
 
 from fusion.melody import Melody, Note
-from fusion.tokens import Vocabulary
+from fusion.data.tokens import Vocabulary
 
 V = Vocabulary()
 

@@ -7,9 +7,11 @@ import sys
 import pytest
 import torch
 
-from fusion import cli, midi, systems, train
-from fusion.grammar import Grammar
-from fusion.presets import PRESETS
+from fusion import cli
+from fusion.model import systems, train
+from fusion.render import midi
+from fusion.model.grammar import Grammar
+from fusion.model.presets import PRESETS
 
 
 @pytest.fixture(scope="module")

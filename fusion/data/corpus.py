@@ -23,9 +23,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-from fusion import cache, folk, jazz, keys
+from fusion.data import cache, folk, jazz, keys
 from fusion.melody import Melody
-from fusion.tokens import Vocabulary
+from fusion.data.tokens import Vocabulary
 
 MODE_FILTERS = ("major", "all")
 SPLITS = ("train", "val", "test")
@@ -84,7 +84,7 @@ def parsed(genre: str, source: str) -> tuple[tuple[Melody, ...], tuple[str, ...]
 
 # 2.-4. normalise, filter, split ---------------------------------------------------------------
 def normalised(melodies) -> list[Melody]:
-    """Every piece transposed so its tonic is C (:func:`fusion.keys.to_c`) and quantized to the
+    """Every piece transposed so its tonic is C (:func:`fusion.data.keys.to_c`) and quantized to the
     grid (:meth:`fusion.melody.Melody.quantize`); a piece without a
     key (only an empty one) is left as it is and dropped by the 'with notes' filter."""
     return [(keys.to_c(m) if m.key_tonic is not None else m).quantize() for m in melodies]

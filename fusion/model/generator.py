@@ -7,7 +7,7 @@
 ``elapsed_t`` is the number of ticks (12 per beat) of melody before the next token, so
 ``elapsed mod 48`` is the metrical position in a 4-beat bar. The paper's generator has only the
 token embedding; the position input is FusionGAN's addition (``docs/method.md``), and the
-restriction to grammatical tokens (:mod:`fusion.grammar`) is what makes every sample a melody of
+restriction to grammatical tokens (:mod:`fusion.model.grammar`) is what makes every sample a melody of
 exactly the requested length.
 
 The model is small on purpose (nanoGPT style): :class:`GeneratorConfig` holds its sizes,
@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from fusion.grammar import Grammar
+from fusion.model.grammar import Grammar
 
 NEG_INF = -1e9
 

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import torch
 
-from fusion import registry, systems
-from fusion.baselines import NoteDistribution
+from fusion import registry
+from fusion.model import systems
+from fusion.model.baselines import NoteDistribution
 from fusion.paths import git_commit
-from fusion.train import NEEDS, STAGES, Trainer
+from fusion.model.train import NEEDS, STAGES, Trainer
 
 
 def sampling_rule(name: str, extra: dict) -> dict:
     """How the system's members make one melody, and its own temperature (``config.json``'s
-    ``sampling``, read by :meth:`fusion.systems.System.sample`)."""
+    ``sampling``, read by :meth:`fusion.model.systems.System.sample`)."""
     if name == "poe":
         w = extra["poe"]["weight"]
         return {"combine": "product", "weights": [w, round(1 - w, 6)], "chosen_by": "mean blend reward",

@@ -10,7 +10,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fusion import plots
+from fusion.render import plots
 
 
 def read_log(path: str | Path) -> list[dict]:

@@ -11,7 +11,7 @@ The sets of melodies that are scored (:func:`melody_sets`):
 What is computed for each set:
 
 1. **Table I** (:func:`score_table` with the note features DD and NPD): EUD and EM distances of
-   the set's histogram to X_A's and X_B's, Diff, Ratio and Balance (:mod:`fusion.distances`);
+   the set's histogram to X_A's and X_B's, Diff, Ratio and Balance (:mod:`fusion.evaluation.distances`);
 2. **sequential measures**: the same for interval, pitch-class-transition and IOI-transition
    histograms, and **novelty** (:func:`novelty_table`), the share of 8-note n-grams copied from
    the training pieces;
@@ -41,7 +41,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fusion import corpus, distances, features, judge as judging, novelty, paper, registry, systems
+from fusion import registry
+from fusion.data import corpus
+from fusion.evaluation import distances, features, judge as judging, novelty, paper
+from fusion.model import systems
 from fusion.melody import Melody
 
 GENRE_REFERENCES = registry.REAL  # "real jazz", "real folk"

@@ -15,12 +15,12 @@ it finishes (``runs/<preset>/state.pt``), so an interrupted run resumes from the
                    (D_B rewards the jazz generator, D_A the folk one)
     genre_critics  C_A, C_B: copies of D_A, D_B trained by Eq. 11 (own genre vs the other genre
                    and generated melodies), on whole windows and their halves, then calibrated on
-                   held-out real windows (fusion.blend); frozen afterwards
+                   held-out real windows (fusion.model.blend); frozen afterwards
     poe            product-of-experts baseline: p_A^w p_B^(1-w) of the pre-trained G_A, G_B, with
                    w chosen by the mean blend reward of the genre critics (never the judge)
     mle_temp       MLE baseline's sampling temperature, chosen the same way
     blend          G_BLEND: MLE warm start on PoE melodies, then policy gradient with the
-                   per-melody blend reward (fusion.blend) and an MLE anchor on PoE melodies
+                   per-melody blend reward (fusion.model.blend) and an MLE anchor on PoE melodies
     fusion         rounds of {D_F by Eq. 8 + 9; G_F by Eq. 4; D_A by Eq. 11 + 13; G_A by
                    Eq. 14; D_B, G_B likewise}                                (step 4)
     baselines      RM and MC note distributions
@@ -29,7 +29,7 @@ Before the first of ``blend`` and ``fusion`` runs, the state is also kept as
 ``before_fusion.pt``: the seed study (``python -m fusion seeds``) re-runs those two stages with
 other seeds from it.
 
-Losses are in :mod:`fusion.losses`, rollouts in :mod:`fusion.rollout`; every decision where the
+Losses are in :mod:`fusion.model.losses`, rollouts in :mod:`fusion.model.rollout`; every decision where the
 paper is ambiguous is in ``docs/method.md``. The log (``log.jsonl``) has one JSON object per
 step with the losses and each critic's Wasserstein estimate.
 """
@@ -46,15 +46,17 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from fusion import blend, corpus, losses, registry, rollout
-from fusion.baselines import NoteDistribution
-from fusion.critic import Critic, gradient_penalty, input_gradient_norms, pad_to
-from fusion.generator import Generator
-from fusion.grammar import Grammar
+from fusion import registry
+from fusion.data import corpus
+from fusion.model import blend, losses, rollout
+from fusion.model.baselines import NoteDistribution
+from fusion.model.critic import Critic, gradient_penalty, input_gradient_norms, pad_to
+from fusion.model.generator import Generator
+from fusion.model.grammar import Grammar
 from fusion.paths import git_commit
-from fusion.presets import Preset
-from fusion.sampling import sample
-from fusion.tokens import Vocabulary
+from fusion.model.presets import Preset
+from fusion.model.sampling import sample
+from fusion.data.tokens import Vocabulary
 
 STAGES = ("mle_jazz", "mle_folk", "mle_fusion", "adv_jazz", "adv_folk", "critic_fusion", "gan", "rl",
           "genre_critics", "poe", "mle_temp", "blend", "fusion", "baselines")
@@ -497,7 +499,7 @@ class Trainer:
     def stage_genre_critics(self):
         """C_A, C_B (copies of D_A, D_B) by Eq. 11: own genre high; the other genre and the samples
         of G_A, G_B and the MLE generator low; on whole windows and on their halves alike, with the
-        one-hot gradient penalty. Then calibrated on held-out windows (fusion.blend)."""
+        one-hot gradient penalty. Then calibrated on held-out windows (fusion.model.blend)."""
         p = self.preset
         pool = {}
         for key, gk in (("ga", "G_A"), ("gb", "G_B"), ("gf", "G_MLE")):

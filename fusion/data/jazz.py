@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fusion import keys, paths
+from fusion import paths
+from fusion.data import keys
 from fusion.melody import Melody, Note
 
 MELODY_COLUMNS = ["bar", "beat", "beatdur", "denom", "division", "duration", "num", "onset",

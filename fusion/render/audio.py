@@ -192,7 +192,7 @@ class Renderer:
 
         import pretty_midi
 
-        from fusion.midi import check_int, melody_to_midi
+        from fusion.render.midi import check_int, melody_to_midi
 
         if isinstance(item, Melody):
             return melody_to_midi(item, tempo=tempo, program=0 if program is None else program)

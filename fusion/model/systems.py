@@ -6,7 +6,7 @@ A checkpoint folder holds
   how its members make one melody (``{"combine": "choice"}``: each melody from one member drawn at
   random, RL; ``{"combine": "product", "weights": [w, 1 - w]}``: every token from the product of
   the members' distributions, PoE) and a ``temperature`` the system is sampled at (MLE tuned);
-* ``vocab.json``    -- the token vocabulary (:class:`fusion.tokens.Vocabulary`);
+* ``vocab.json``    -- the token vocabulary (:class:`fusion.data.tokens.Vocabulary`);
 * ``weights.safetensors`` -- generator weights (LSTM systems; RL and PoE have two members,
   prefixed ``member0.`` and ``member1.``), or ``distribution.json`` for RM and MC;
 * ``README.md``     -- the model card.
@@ -25,12 +25,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from fusion import paths, registry
-from fusion.baselines import NoteDistribution
-from fusion.generator import Generator, GeneratorConfig
-from fusion.grammar import Grammar
+from fusion.model.baselines import NoteDistribution
+from fusion.model.generator import Generator, GeneratorConfig
+from fusion.model.grammar import Grammar
 from fusion.melody import TICKS_PER_BEAT, Melody
-from fusion.sampling import sample as sample_tokens
-from fusion.tokens import Vocabulary
+from fusion.model.sampling import sample as sample_tokens
+from fusion.data.tokens import Vocabulary
 
 #: system name -> (trainer module keys, one-line description), derived from the registry
 SYSTEMS = {spec.name: (list(spec.modules), spec.description) for spec in registry.SPECS if spec.trained}
@@ -164,7 +164,7 @@ def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list
 @dataclass
 class Mixture:
     """Several single-LSTM systems sampled as one: every token from the weighted mixture of their
-    next-token distributions (:func:`fusion.sampling.next_token_probs`). It samples like a
+    next-token distributions (:func:`fusion.model.sampling.next_token_probs`). It samples like a
     :class:`System`; the demo's fusion slider is one (jazz, the midpoint system, folk)."""
 
     name: str

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from fusion.critic import CriticConfig
-from fusion.generator import GeneratorConfig
+from fusion.model.critic import CriticConfig
+from fusion.model.generator import GeneratorConfig
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Preset:
     fusion_d_steps: int = 5
     fusion_pg_lr: float = 3e-4  # three times pg_lr: the first run's G_F hardly moved (docs/method.md)
     fusion_mle_weight: float = 0.5
-    # genre critics C_A, C_B (Eq. 11) and their calibration (fusion.blend)
+    # genre critics C_A, C_B (Eq. 11) and their calibration (fusion.model.blend)
     genre_critic_steps: int = 300
     negatives_pool: int = 1024  # generated melodies per generator (G_A, G_B, MLE) the genre critics see
     calibration_windows: int = 1000  # held-out windows per genre

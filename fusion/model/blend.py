@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import torch
 
-from fusion.critic import Critic
-from fusion.grammar import Grammar
+from fusion.model.critic import Critic
+from fusion.model.grammar import Grammar
 
 TAU = 0.1
 PIECES = ("whole", "first", "second")

@@ -4,7 +4,7 @@ Each step draws the next token of every row at once from
 
     p(v) ∝ top_k( sum_i w_i * softmax(logits_i / T)[v] * allowed(v) )
 
-where ``allowed`` is the grammar mask (:class:`fusion.grammar.Grammar`: only tokens that keep a
+where ``allowed`` is the grammar mask (:class:`fusion.model.grammar.Grammar`: only tokens that keep a
 valid melody of exactly ``total`` ticks), ``T`` the temperature, ``w_i`` the mixing weights of the
 generators (one generator: ``w = (1,)``; the demo's fusion slider mixes the jazz, fusion and folk
 generators this way) and ``top_k`` keeps the k most probable tokens (0 keeps all). Each model's
@@ -27,8 +27,8 @@ from typing import Sequence
 
 import torch
 
-from fusion.generator import NEG_INF, Generator
-from fusion.grammar import Grammar
+from fusion.model.generator import NEG_INF, Generator
+from fusion.model.grammar import Grammar
 
 
 def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,

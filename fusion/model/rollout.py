@@ -19,9 +19,9 @@ import copy
 
 import torch
 
-from fusion.generator import Generator
-from fusion.grammar import Grammar
-from fusion.sampling import continue_rows
+from fusion.model.generator import Generator
+from fusion.model.grammar import Grammar
+from fusion.model.sampling import continue_rows
 
 
 def trail(rollout_net: Generator, generator: Generator, keep: float = 0.8) -> None:

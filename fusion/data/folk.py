@@ -12,7 +12,7 @@ Both are parsed with music21; tied notes are merged (``stripTies``), grace notes
 chord (rare) keeps its highest pitch. Onset 0 is a downbeat: a pickup bar is shifted to the end
 of a bar 0. The annotated key comes from the tune's text: kern ``*X:`` (with mode) or ABC ``K:``
 (tonic only in the Essen ABC files; the mode is completed by key analysis, see
-:mod:`fusion.keys`).
+:mod:`fusion.data.keys`).
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from fusion import keys, paths
+from fusion import paths
+from fusion.data import keys
 from fusion.melody import Melody
 
 ABC_VERSION_LINE = "%abc-2.1"

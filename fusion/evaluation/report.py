@@ -24,8 +24,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fusion import features, paper, plots, registry
-from fusion.distances import METRIC_LABELS
+from fusion import registry
+from fusion.evaluation import features, paper
+from fusion.render import plots
+from fusion.evaluation.distances import METRIC_LABELS
 from fusion.evaluation import BASELINES, ORDER, Results
 
 #: the neural systems whose Balance is compared with Fusion's (the paper's comparison)

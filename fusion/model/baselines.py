@@ -10,7 +10,7 @@ Both draw each event (a pitch or a rest) and its duration independently:
 
 Events are the notes of the training windows and the rests between them (the padding rest at a
 window's end is not an event). Durations are in ticks (12 per beat); the last event of a melody
-is cut where the requested length ends. As for the neural systems (:mod:`fusion.grammar`), a
+is cut where the requested length ends. As for the neural systems (:mod:`fusion.model.grammar`), a
 melody holds at least one note: before the first note a rest leaves a tick free, and with one
 tick left a note is drawn from the pitch distribution alone. A :class:`NoteDistribution` is stored as JSON.
 """

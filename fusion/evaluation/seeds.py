@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fusion import evaluation, export, train
-from fusion.presets import PRESETS
+from fusion import evaluation
+from fusion.model import export, train
+from fusion.model.presets import PRESETS
 
 STUDIED = ("fusion", "blend")
 #: headline numbers: (table, column, label)
@@ -102,7 +103,7 @@ def markdown(df: pd.DataFrame, command: str, commit: str) -> str:
     lines = ["# Seed study: the fusion-stage systems with three training seeds", "",
              f"Made by `{command}` at commit `{commit}`. Seeds {sorted(set(df.seed))}: seed 0 is the shipped "
              "checkpoint (`checkpoints/`); the others re-run the `blend` and `fusion` stages from the same "
-             "pre-trained state (`fusion/seeds.py`). Each seed's melodies are evaluated like "
+             "pre-trained state (`fusion/evaluation/seeds.py`). Each seed's melodies are evaluated like "
              "`reports/evaluation.md` (500 melodies of 4 bars).", ""]
     for system in df.system.unique():
         lines += [f"## {system}", "", "| measure | mean | sd | min | max | per seed |", "|---|---|---|---|---|---|"]

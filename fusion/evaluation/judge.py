@@ -36,7 +36,8 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fusion import cache, features
+from fusion.data import cache
+from fusion.evaluation import features
 from fusion.melody import TICKS_PER_BEAT, Melody, Note
 
 JUDGE_VERSION = 2

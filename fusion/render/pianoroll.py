@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from fusion.keys import PITCH_CLASS_NAMES
+from fusion.data.keys import PITCH_CLASS_NAMES
 from fusion.melody import Melody
 
 

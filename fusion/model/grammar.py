@@ -1,6 +1,6 @@
 """The token grammar as tensors: which token may come next, and how much time has passed.
 
-A melody sequence (see :mod:`fusion.tokens`) reads
+A melody sequence (see :mod:`fusion.data.tokens`) reads
 
     BOS  (EVENT DUR [DUR_max DUR ...])*  EOS  PAD*
 
@@ -11,7 +11,7 @@ several; a rest may not fill the time before a note has sounded). :class:`Gramma
 rules into a boolean mask over
 the vocabulary, computed for a whole batch at once, so that
 
-* sampling (:mod:`fusion.sampling`) always produces a valid melody of exactly the asked length,
+* sampling (:mod:`fusion.model.sampling`) always produces a valid melody of exactly the asked length,
   whatever the model or temperature;
 * the likelihood a generator is trained on is that of the same masked distribution the sampler
   draws from (``docs/method.md``, "Grammar-constrained generators").
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import torch
 
-from fusion.tokens import Vocabulary
+from fusion.data.tokens import Vocabulary
 
 # token kinds
 K_PAD, K_BOS, K_EOS, K_EVENT, K_DUR = 0, 1, 2, 3, 4
 
 
 class Grammar:
-    """Vectorised grammar of a :class:`~fusion.tokens.Vocabulary` on one device."""
+    """Vectorised grammar of a :class:`~fusion.data.tokens.Vocabulary` on one device."""
 
     def __init__(self, vocab: Vocabulary, device: torch.device | str = "cpu"):
         self.vocab = vocab
