@@ -105,9 +105,11 @@ class Calibration:
         return a, b
 
     def separations(self) -> dict:
-        """How far each critic sets real jazz from real folk, per piece (its raw units)."""
+        """How far each critic scores its own genre above the other, per piece (its raw units;
+        positive when the critic tells the genres apart the right way round)."""
         m = self.means
-        return {f"{k}:{p}": m[k, p, "jazz"] - m[k, p, "folk"] for k in ("A", "B") for p in PIECES}
+        own = {"A": ("jazz", "folk"), "B": ("folk", "jazz")}
+        return {f"{k}:{p}": m[k, p, own[k][0]] - m[k, p, own[k][1]] for k in ("A", "B") for p in PIECES}
 
 
 def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tensor:

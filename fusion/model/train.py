@@ -484,6 +484,11 @@ class Trainer:
         self.seqgan("rl", "G_RL_B", "D_RL_A", "jazz", pretrain=False, anchor="folk")
 
     # genre critics, product of experts, tuned MLE, blend ---------------------------------------------
+    def _stack(self, batches: list[torch.Tensor]) -> torch.Tensor:
+        """Token batches of different lengths as one, padded."""
+        L = max(b.shape[1] for b in batches)
+        return torch.cat([pad_to(b, L, self.vocab.pad_id) for b in batches])
+
     def _val_tokens(self, genre: str, n: int) -> torch.Tensor:
         seqs = self.data.seqs[genre, "val"]
         rng = random.Random(self.preset.seed)
@@ -503,8 +508,8 @@ class Trainer:
         p = self.preset
         pool = {}
         for key, gk in (("ga", "G_A"), ("gb", "G_B"), ("gf", "G_MLE")):
-            pool[key] = torch.cat([self.fake(self.modules[gk], min(256, p.negatives_pool))
-                                   for _ in range(max(1, p.negatives_pool // 256))])
+            pool[key] = self._stack([self.fake(self.modules[gk], min(256, p.negatives_pool))
+                                     for _ in range(max(1, p.negatives_pool // 256))])
         bar = self._bar(2 * p.genre_critic_steps, "genre_critics: C_A, C_B by Eq. 11")
         for ckey, own, src in (("C_A", "xa", "D_A"), ("C_B", "xb", "D_B")):
             critic = self.modules[ckey] = copy.deepcopy(self.modules[src])
@@ -534,8 +539,8 @@ class Trainer:
     def _selection_score(self, models: list[Generator], weights, combine: str, temperature: float) -> dict:
         """Mean blend reward (and its parts) of ``select_samples`` melodies of a candidate."""
         p = self.preset
-        seqs = torch.cat([self.fake(models, min(256, p.select_samples), weights, combine, temperature)
-                          for _ in range(max(1, p.select_samples // 256))])
+        seqs = self._stack([self.fake(models, min(256, p.select_samples), weights, combine, temperature)
+                            for _ in range(max(1, p.select_samples // 256))])
         parts = blend.reward_parts(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar)
         return {k: round(float(v.mean()), 4) for k, v in parts.items()}
 
@@ -591,8 +596,7 @@ class Trainer:
         pool = []
         for _ in tqdm(range(max(1, p.blend_teacher // 256)), desc="blend: teacher melodies", disable=not self.progress):
             pool.append(self.fake(teachers, min(256, p.blend_teacher), (w, 1 - w), "product"))
-        L = max(t.shape[1] for t in pool)
-        teacher = torch.cat([pad_to(t, L, self.vocab.pad_id) for t in pool])
+        teacher = self._stack(pool)
         g = self.modules["G_BLEND"] = copy.deepcopy(self.modules["G_MLE"])
         start = copy.deepcopy(g.state_dict())
         opt = torch.optim.Adam(g.parameters(), lr=p.mle_lr / 3)

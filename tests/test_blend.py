@@ -1,0 +1,95 @@
+"""The blend reward (fusion.model.blend): halves of token sequences, calibration, and the ordering
+it must give: pure melodies of either genre < a medley < a melody that blends both all through."""
+import pytest
+import torch
+
+from fusion.data.tokens import Vocabulary
+from fusion.melody import Melody
+from fusion.model import blend
+from fusion.model.grammar import Grammar
+
+V = Vocabulary()
+G = Grammar(V)
+JAZZ = (61, 63, 66, 68, 70)  # the "jazz" critic below counts these pitches (black keys)
+FOLK = (60, 62, 64, 65, 67)  # the "folk" critic these (white keys)
+
+
+def tokens(pitches, beats=16):
+    """One melody of equal notes filling ``beats`` beats, as a BOS .. EOS token row."""
+    step = beats / len(pitches)
+    m = Melody.from_notes([(p, i * step, step) for i, p in enumerate(pitches)])
+    return [V.bos_id, *V.encode(m), V.eos_id]
+
+
+def batch(rows):
+    L = max(len(r) for r in rows)
+    return torch.tensor([r + [V.pad_id] * (L - len(r)) for r in rows])
+
+
+class ShareCritic(torch.nn.Module):
+    """A hand-made genre critic: the share of a melody's notes whose pitch is in ``pitches``."""
+
+    def __init__(self, pitches):
+        super().__init__()
+        self.ids = torch.tensor([V.pitch_id(p) for p in pitches])
+
+    def forward(self, seq):
+        notes = G.is_pitch[seq]
+        mine = torch.isin(seq, self.ids)
+        return mine.float().sum(1) / notes.float().sum(1).clamp_min(1)
+
+
+def test_halves_split_events_at_the_middle_and_keep_them_whole():
+    row = tokens([60, 62, 64, 65, 67, 69, 71, 72])  # eight half notes over 16 beats
+    first, second = blend.halves(batch([row]), G)
+    dec = [V.decode([t for t in x[0].tolist() if t != V.pad_id]) for x in (first, second)]
+    assert [n.pitch for n in dec[0].notes] == [60, 62, 64, 65]
+    assert [n.pitch for n in dec[1].notes] == [67, 69, 71, 72]
+    assert all(x[0, 0] == V.bos_id for x in (first, second))
+    assert all((x[0] == V.eos_id).sum() == 1 for x in (first, second))
+
+
+def test_halves_of_a_batch_match_one_row_at_a_time():
+    rows = [tokens([60, 62, 64]), tokens([61, 63, 66, 68, 70, 72, 74]), tokens([65] * 16)]
+    first, second = blend.halves(batch(rows), G)
+    for i, r in enumerate(rows):
+        f1, s1 = blend.halves(batch([r]), G)
+        strip = lambda x: [t for t in x.tolist() if t != V.pad_id]  # noqa: E731
+        assert strip(first[i]) == strip(f1[0]) and strip(second[i]) == strip(s1[0])
+
+
+def test_softmin_is_a_smooth_minimum():
+    a, b = torch.tensor([0.0, 1.0, 0.5]), torch.tensor([1.0, 0.0, 0.5])
+    s = blend.softmin(a, b, tau=0.1)
+    assert s[0] == pytest.approx(s[1]) and 0.0 < float(s[0]) < 0.1  # tau * log 2 above the minimum, at most
+    assert float(s[2]) == pytest.approx(0.5, abs=1e-6)
+    assert float(blend.softmin(torch.tensor([0.3]), torch.tensor([0.9]), 0.01)) == pytest.approx(0.3, abs=0.01)
+
+
+@pytest.fixture(scope="module")
+def setting():
+    ca, cb = ShareCritic(JAZZ), ShareCritic(FOLK)
+    real_jazz = batch([tokens([JAZZ[(i + k) % 5] for i in range(8)]) for k in range(5)])
+    real_folk = batch([tokens([FOLK[(i + k) % 5] for i in range(8)]) for k in range(5)])
+    return ca, cb, blend.Calibration.fit(ca, cb, real_jazz, real_folk, G)
+
+
+def test_calibration_maps_real_folk_to_0_and_real_jazz_to_1(setting):
+    ca, cb, cal = setting
+    a, b = cal.acceptances(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), "whole")
+    assert a.tolist() == pytest.approx([1.0, 0.0]) and b.tolist() == pytest.approx([0.0, 1.0])
+    assert all(v > 0 for v in cal.separations().values())
+
+
+def test_pure_melodies_earn_less_than_a_medley_and_a_medley_less_than_a_blend(setting):
+    ca, cb, cal = setting
+    pure_jazz = tokens([61, 63, 66, 68, 70, 68, 66, 63])
+    pure_folk = tokens([60, 62, 64, 65, 67, 65, 64, 62])
+    medley = tokens([61, 63, 66, 68, 60, 62, 64, 65])  # jazz bars, then folk bars
+    blended = tokens([61, 60, 63, 62, 66, 64, 68, 65])  # both all through
+    r = blend.reward(ca, cb, cal, batch([pure_jazz, pure_folk, medley, blended]), G).tolist()
+    assert r[0] < 0.1 and r[1] < 0.1
+    assert r[2] > r[0] + 0.05 and r[2] > r[1] + 0.05
+    assert r[3] > r[2] + 0.2
+    parts = blend.reward_parts(ca, cb, cal, batch([medley]), G)
+    assert float(parts["fuse_whole"][0]) > 0.4 and float(parts["fuse_first"][0]) < 0.1  # the halves expose it
