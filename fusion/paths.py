@@ -1,4 +1,4 @@
-"""Where FusionGAN finds its data and keeps its caches.
+"""Where FusionGAN finds its data and keeps its caches (the variables: :mod:`fusion.config`).
 
 * Data folder: ``$FUSION_DATA``; otherwise ``../shared/data`` next to the project when it
   exists; otherwise ``./data`` in the project. The data is read at run time, never committed.
@@ -6,18 +6,19 @@
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
+
+from fusion import config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_dir() -> Path:
     """The data folder (see module docstring); it need not exist yet."""
-    env = os.environ.get("FUSION_DATA")
+    env = config.data_dir()
     if env:
-        return Path(env).expanduser().resolve()
+        return env.resolve()
     shared = PROJECT_ROOT.parent / "shared" / "data"
     if shared.is_dir():
         return shared.resolve()
@@ -26,8 +27,7 @@ def data_dir() -> Path:
 
 def cache_dir() -> Path:
     """The cache folder, created on demand."""
-    env = os.environ.get("FUSION_CACHE")
-    path = Path(env).expanduser() if env else PROJECT_ROOT / ".cache"
+    path = config.cache_dir() or PROJECT_ROOT / ".cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

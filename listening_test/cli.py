@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -32,9 +31,10 @@ def _prepare(args) -> int:
 
 
 def _simulate(args) -> int:
+    from fusion import config
     from listening_test import simulate
 
-    token = os.environ.get("FUSION_RESEARCHER_TOKEN")
+    token = config.researcher_token()
     if not token:
         raise ValueError("set FUSION_RESEARCHER_TOKEN to the running app's researcher token")
     t = time.time()

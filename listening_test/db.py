@@ -11,11 +11,11 @@
 The database is ``DATABASE_URL`` when set (e.g. ``postgresql+psycopg://user@127.0.0.1/survey``),
 else a SQLite file ``survey.sqlite`` in the survey folder (``$FUSION_SURVEY_DIR``, default
 ``.survey/``), opened in WAL mode (readers never block the writer; a committed answer survives a
-crash) with a busy timeout, so that concurrent participants queue instead of failing.
+crash) with a busy timeout, so that concurrent participants queue instead of failing. Both
+variables are read through :mod:`fusion.config`.
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, LargeBinary,
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from fusion import paths
+from fusion import config, paths
 
 
 def now() -> datetime:
@@ -82,12 +82,13 @@ class Answer(Base):
 
 
 def survey_dir() -> Path:
-    return Path(os.environ.get("FUSION_SURVEY_DIR") or paths.PROJECT_ROOT / ".survey")
+    """``$FUSION_SURVEY_DIR``, or ``.survey/`` in the project."""
+    return config.survey_dir() or paths.PROJECT_ROOT / ".survey"
 
 
 def database_url() -> str:
     """``DATABASE_URL``, or the SQLite file in :func:`survey_dir`."""
-    url = os.environ.get("DATABASE_URL")
+    url = config.database_url()
     if url:
         return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
     folder = survey_dir()
