@@ -42,7 +42,10 @@ def _train(args: argparse.Namespace) -> int:
         shutil.rmtree(run_dir)
     systems = args.systems or list(train.SYSTEMS)
     t0 = time.time()
-    trainer = train.Trainer(preset, run_dir, systems=systems, device=args.device, progress=not args.quiet)
+    trainer = train.Trainer(preset, run_dir, systems=systems, device=args.device, progress=not args.quiet,
+                            redo=args.redo or ())
+    if args.redo:
+        print(f"running again: {', '.join(trainer.redone) or 'nothing (not finished yet)'}", file=sys.stderr)
     print(f"training {', '.join(systems)} with preset {preset.name!r} on {trainer.device}; stages: "
           f"{', '.join(trainer.stages)}" + (f" (done already: {', '.join(trainer.done)})" if trainer.done else ""),
           file=sys.stderr)
@@ -159,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", help="checkpoint folder (default checkpoints/ for paper, else <run-dir>/checkpoints)")
     tr.add_argument("--reports", help="where the curves go (default reports/ for paper, else <run-dir>/reports)")
     tr.add_argument("--fresh", action="store_true", help="discard a previous run's state instead of resuming")
+    tr.add_argument("--redo", nargs="+", choices=train.STAGES, metavar="STAGE",
+                    help="run these finished stages again, and every finished stage after them")
     tr.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda, ...")
     tr.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     tr.add_argument("--seed", type=int, help="override the preset's seed")

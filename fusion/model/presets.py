@@ -56,11 +56,14 @@ class Preset:
     # genre critics C_A, C_B (Eq. 11) and their calibration (fusion.model.blend)
     genre_critic_steps: int = 300
     negatives_pool: int = 1024  # generated melodies per generator (G_A, G_B, MLE) the genre critics see
+    # ... sampled at these temperatures alike: a critic must also reject the noisier melodies a
+    # hotter generator writes, or a reward built on it pays for noise (docs/method.md, "Blend")
+    negative_temperatures: tuple = (1.0, 1.6)
     calibration_windows: int = 1000  # held-out windows per genre
     # choices made with the blend reward of the genre critics (never with the judge)
     select_samples: int = 256
     poe_weights: tuple = (0.3, 0.4, 0.5, 0.6, 0.7)
-    mle_temperatures: tuple = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)
+    mle_temperatures: tuple = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
     # blend
     blend_teacher: int = 8192  # product-of-experts melodies: warm start and MLE anchor
     blend_warm_steps: int = 600
@@ -71,13 +74,29 @@ class Preset:
     window_beats: int = 16
     seed: int = 0
 
+    def stages_reading(self, key: str) -> tuple[str, ...] | None:
+        """The training stages that read setting ``key`` (None: possibly every stage)."""
+        for prefix, stages in LATE_SETTINGS.items():
+            if key.startswith(prefix):
+                return stages
+        return None
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["generator"] = self.generator.to_dict()
         d["critic"] = self.critic.to_dict()
-        d["poe_weights"], d["mle_temperatures"] = list(self.poe_weights), list(self.mle_temperatures)
+        for key in ("poe_weights", "mle_temperatures", "negative_temperatures"):
+            d[key] = list(d[key])
         return d
 
+
+#: settings (by name prefix) read only by the stages after the paper's pre-training: a run that
+#: has not reached those stages resumes under a preset that changes them
+LATE_SETTINGS = {
+    "genre_critic": ("genre_critics",), "negative": ("genre_critics",), "calibration": ("genre_critics",),
+    "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",),
+    "blend_": ("blend",), "fusion_": ("fusion",),
+}
 
 PRESETS = {
     "paper": Preset(

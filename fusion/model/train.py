@@ -80,6 +80,14 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def forget(done: list[str], redo) -> list[str]:
+    """``done`` without the stages in ``redo`` and every stage after the first of them."""
+    if not redo:
+        return list(done)
+    first = min(STAGES.index(s) for s in redo)
+    return [s for s in done if STAGES.index(s) < first]
+
+
 # data -------------------------------------------------------------------------------------------
 class Data:
     """The token sequences (BOS .. EOS) of both genres' windows, per split, and batches of them."""
@@ -151,7 +159,7 @@ class StepLog:
 
 class Trainer:
     def __init__(self, preset: Preset, run_dir: str | Path, systems=SYSTEMS, device: str = "auto",
-                 progress: bool = True, data: Data | None = None):
+                 progress: bool = True, data: Data | None = None, redo=()):
         self.preset = preset
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -167,7 +175,8 @@ class Trainer:
         self.modules: dict[str, torch.nn.Module] = {}
         self.extra: dict = {"val_nll": {}, "stage_seconds": {}, "final": {}}
         self.done: list[str] = []
-        self._load()
+        self.redone: list[str] = []
+        self._load(redo)
 
     # state ------------------------------------------------------------------------------------
     @property
@@ -187,22 +196,33 @@ class Trainer:
         torch.save(state, tmp)
         tmp.replace(self.state_path)
 
-    def _load(self) -> None:
+    def _load(self, redo=()) -> None:
+        """Resume from ``state.pt``; finished stages in ``redo`` (and all after them) run again."""
         if not self.state_path.exists():
             return
-        self.adopt(self.state_path)
+        if redo:
+            before = torch.load(self.state_path, map_location="cpu", weights_only=False)["done"]
+            self.redone = [s for s in before if s not in forget(before, redo)]
+            if any(STAGES.index(s) <= STAGES.index("blend") for s in self.redone):
+                (self.run_dir / SNAPSHOT).unlink(missing_ok=True)
+        self.adopt(self.state_path, redo=redo)
 
-    def adopt(self, path: Path, check: bool = True) -> None:
+    def adopt(self, path: Path, check: bool = True, redo=()) -> None:
         """Take the finished stages, modules and facts of a saved state. A state written under
-        another preset is refused, unless every finished stage is an MLE stage whose settings
-        (:data:`MLE_SETTINGS`) are unchanged (``check=False``: the seed study, which re-runs later
-        stages with another seed)."""
+        another preset is refused, unless no finished stage reads a changed setting: every
+        finished stage is an MLE stage and the MLE settings (:data:`MLE_SETTINGS`) are unchanged,
+        or the changed settings are read only by unfinished stages
+        (:meth:`fusion.model.presets.Preset.stages_reading`). ``check=False``: the seed study,
+        which re-runs the fusion-stage systems with another seed."""
         state = torch.load(path, map_location=self.device, weights_only=False)
+        state["done"] = forget(state["done"], redo)
         mine = self.preset.to_dict()
         if check and state["preset"] != mine:
-            mle_only = all(st.startswith("mle_") for st in state["done"])
-            same = all(state["preset"].get(k) == mine.get(k) for k in MLE_SETTINGS)
-            if not (mle_only and same):
+            changed = {k for k in set(mine) | set(state["preset"]) if state["preset"].get(k) != mine.get(k)}
+            mle_only = all(st.startswith("mle_") for st in state["done"]) and not changed & set(MLE_SETTINGS)
+            readers = [self.preset.stages_reading(k) for k in changed]
+            unread = all(r is not None and not set(r) & set(state["done"]) for r in readers)
+            if not (mle_only or unread):
                 raise ValueError(f"{path} was written by a different preset; use another --run-dir or --fresh")
         self.done, self.extra = list(state["done"]), state["extra"]
         for k, sd in state["modules"].items():
@@ -507,9 +527,10 @@ class Trainer:
         one-hot gradient penalty. Then calibrated on held-out windows (fusion.model.blend)."""
         p = self.preset
         pool = {}
+        share = max(1, p.negatives_pool // len(p.negative_temperatures))
         for key, gk in (("ga", "G_A"), ("gb", "G_B"), ("gf", "G_MLE")):
-            pool[key] = self._stack([self.fake(self.modules[gk], min(256, p.negatives_pool))
-                                     for _ in range(max(1, p.negatives_pool // 256))])
+            pool[key] = self._stack([self.fake(self.modules[gk], min(256, share), temperature=t)
+                                     for t in p.negative_temperatures for _ in range(max(1, share // 256))])
         bar = self._bar(2 * p.genre_critic_steps, "genre_critics: C_A, C_B by Eq. 11")
         for ckey, own, src in (("C_A", "xa", "D_A"), ("C_B", "xb", "D_B")):
             critic = self.modules[ckey] = copy.deepcopy(self.modules[src])
