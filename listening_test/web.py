@@ -11,19 +11,25 @@ Participant routes (no login; the secret token in the URL is the key):
 
 Refusals are JSON ``{"error": message}`` with the status of :class:`listening_test.flow.SurveyError`.
 
-Researcher routes need ``FUSION_RESEARCHER_TOKEN`` (set in the app's environment): as the password
-of ``/results/login`` (a cookie follows), or ``Authorization: Bearer <token>``. Without it they
-serve nothing but a login form: ``/results`` (the page), ``/results/api/table``,
-``/results/table.csv``, ``/results/answers.csv``. With the variable unset they are disabled.
+Researcher routes need ``FUSION_RESEARCHER_TOKEN`` (set in the app's environment, read through
+:mod:`fusion.config`): as the password of ``/results/login`` (a cookie follows), or
+``Authorization: Bearer <token>``. Without it they serve nothing but a login form: ``/results``
+(the page), ``/results/api/table``, ``/results/table.csv``, ``/results/answers.csv``. With the
+variable unset they are disabled.
+
+Two decorators carry the rules once: :func:`refusing` (a :class:`SurveyError` becomes its JSON
+refusal) on the participant routes, :func:`researchers_only` on the researcher routes.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import html
+import inspect
 import json
-import os
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -31,6 +37,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from plotly.offline import get_plotlyjs
 
+from fusion import config
 from fusion.evaluation import paper
 from listening_test import analysis
 from listening_test.flow import QUESTIONS, Survey, SurveyError
@@ -43,6 +50,27 @@ def _refuse(exc: SurveyError) -> JSONResponse:
     return JSONResponse({"error": exc.message}, status_code=exc.status)
 
 
+def refusing(handler: Callable) -> Callable:
+    """A route whose :class:`SurveyError` becomes its JSON refusal (``{"error": message}`` with the
+    error's status). Keeps the handler's signature (FastAPI reads it) and whether it is async."""
+    if inspect.iscoroutinefunction(handler):
+        @functools.wraps(handler)
+        async def wrapped_async(*args, **kwargs):
+            try:
+                return await handler(*args, **kwargs)
+            except SurveyError as exc:
+                return _refuse(exc)
+        return wrapped_async
+
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except SurveyError as exc:
+            return _refuse(exc)
+    return wrapped
+
+
 def survey_routes(survey: Survey) -> APIRouter:
     r = APIRouter()
 
@@ -51,37 +79,29 @@ def survey_routes(survey: Survey) -> APIRouter:
         return HTMLResponse((STATIC / "survey.html").read_text(), headers={"Cache-Control": "no-store"})
 
     @r.post("/survey/api/start")
+    @refusing
     async def start(request: Request):
-        try:
-            body = await _json(request)
-            return survey.start(external_id=body.get("external_id"), token=body.get("token"),
-                                create=not body.get("resume_only"))
-        except SurveyError as exc:
-            return _refuse(exc)
+        body = await _json(request)
+        return survey.start(external_id=body.get("external_id"), token=body.get("token"),
+                            create=not body.get("resume_only"))
 
     @r.get("/survey/api/state")
+    @refusing
     def state(token: str = ""):
-        try:
-            return survey.state(token)
-        except SurveyError as exc:
-            return _refuse(exc)
+        return survey.state(token)
 
     @r.get("/survey/api/audio/{position}")
+    @refusing
     def audio(position: int, token: str = ""):
-        try:
-            return Response(survey.audio(token, position), media_type="audio/wav",
-                            headers={"Cache-Control": "private, max-age=3600"})
-        except SurveyError as exc:
-            return _refuse(exc)
+        return Response(survey.audio(token, position), media_type="audio/wav",
+                        headers={"Cache-Control": "private, max-age=3600"})
 
     @r.post("/survey/api/answer")
+    @refusing
     async def answer(request: Request):
-        try:
-            body = await _json(request)
-            return survey.answer(body.get("token", ""), body.get("position"), str(body.get("question", "")),
-                                 str(body.get("choice", "")))
-        except SurveyError as exc:
-            return _refuse(exc)
+        body = await _json(request)
+        return survey.answer(body.get("token", ""), body.get("position"), str(body.get("question", "")),
+                             str(body.get("choice", "")))
 
     return r
 
@@ -98,7 +118,8 @@ async def _json(request: Request) -> dict:
 
 # results ---------------------------------------------------------------------------------------------
 def researcher_token() -> str | None:
-    return os.environ.get("FUSION_RESEARCHER_TOKEN") or None
+    """``$FUSION_RESEARCHER_TOKEN`` (:mod:`fusion.config`), or None: the results are then disabled."""
+    return config.researcher_token()
 
 
 def _cookie_value(token: str) -> str:
@@ -127,6 +148,26 @@ def _login_page(message: str = "", status: int = 401) -> HTMLResponse:
     return HTMLResponse(body, status_code=status)
 
 
+def _json_refusal() -> JSONResponse:
+    return JSONResponse({"error": "researchers only"}, status_code=401)
+
+
+def researchers_only(refusal: Callable[[], Response] = _json_refusal) -> Callable[[Callable], Callable]:
+    """A (synchronous) route that takes ``request`` and answers only :func:`authorised` requests;
+    the others get ``refusal()`` (by default 401 ``{"error": "researchers only"}``)."""
+    def decorate(handler: Callable) -> Callable:
+        if inspect.iscoroutinefunction(handler):
+            raise TypeError("researchers_only wraps synchronous routes only")
+
+        @functools.wraps(handler)  # FastAPI reads the handler's signature through the wrapper
+        def wrapped(*args, **kwargs):
+            if not authorised(kwargs["request"]):  # FastAPI passes every parameter by name
+                return refusal()
+            return handler(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
 def results_routes(sessions) -> APIRouter:
     r = APIRouter()
 
@@ -151,9 +192,8 @@ def results_routes(sessions) -> APIRouter:
                         headers={"Cache-Control": "public, max-age=86400"})
 
     @r.get("/results/api/table")
+    @researchers_only()
     def table_json(request: Request):
-        if not authorised(request):
-            return JSONResponse({"error": "researchers only"}, status_code=401)
         df, chosen = frames(request)
         nan_free = lambda v: None if v != v else v  # noqa: E731 - JSON has no NaN
         return {"table": json.loads(analysis.table_ii(chosen).to_json(orient="records")),
@@ -162,32 +202,28 @@ def results_routes(sessions) -> APIRouter:
                 "participants": int(df.participant.nunique()), "kept_participants": int(chosen.participant.nunique())}
 
     @r.get("/results/api/assignment")
+    @researchers_only()
     def assignment(request: Request, participant: str = ""):
         """What each of a participant's clips is (for the simulated crowd and for audits)."""
-        if not authorised(request):
-            return JSONResponse({"error": "researchers only"}, status_code=401)
         return analysis.assignment_of(sessions, participant)
 
     @r.get("/results/table.csv")
+    @researchers_only()
     def table_csv(request: Request):
-        if not authorised(request):
-            return JSONResponse({"error": "researchers only"}, status_code=401)
         _, chosen = frames(request)
         return Response(analysis.safe_csv(analysis.table_ii(chosen).round(3)), media_type="text/csv",
                         headers={"Content-Disposition": "attachment; filename=table_ii.csv"})
 
     @r.get("/results/answers.csv")
+    @researchers_only()
     def answers_csv(request: Request):
-        if not authorised(request):
-            return JSONResponse({"error": "researchers only"}, status_code=401)
         df, _ = frames(request)
         return Response(analysis.safe_csv(df), media_type="text/csv",
                         headers={"Content-Disposition": "attachment; filename=answers.csv"})
 
     @r.get("/results", response_class=HTMLResponse)
+    @researchers_only(lambda: _login_page("Researchers only."))
     def results(request: Request):
-        if not authorised(request):
-            return _login_page("Researchers only.")
         df, chosen = frames(request)
         return HTMLResponse(_results_html(request, df, chosen), headers={"Cache-Control": "no-store"})
 

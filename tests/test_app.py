@@ -1,11 +1,6 @@
 """The app as visitors and API users meet it: `python app.py` on 127.0.0.1, driven through
 gradio_client and through Debian's Chromium (playwright)."""
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +10,7 @@ import pytest
 from scipy.io import wavfile
 
 from fusion.render import midi
+from tests.helpers import App, AppDidNotStart, QUIET_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -25,40 +21,17 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 SETTINGS = ["fusion", 0.0, 8, 120, 1.0, 42, False, "Alto Sax"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(jazz_melodies, kern_parsed, tmp_path_factory):
     """The app started as `python app.py --port P` (corpora already in the disk cache)."""
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("app") / "app.log", "w+")
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
-           "FUSION_SURVEY_DIR": str(tmp_path_factory.mktemp("survey"))}  # not the project's .survey/
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=log)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"app exited: {log.read()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("app did not answer within 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    app = App(env={**QUIET_ENV, "FUSION_SURVEY_DIR": str(tmp_path_factory.mktemp("survey"))},  # not .survey/
+              log=tmp_path_factory.mktemp("app") / "app.log")
+    try:
+        app.start()
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
+    yield app.url + "/"
+    app.stop(timeout=20)
 
 
 @pytest.fixture(scope="module")

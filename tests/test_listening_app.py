@@ -1,13 +1,7 @@
 """The listening test served by the app over HTTP on 127.0.0.1: the researchers-only results,
 forged requests, a simulated crowd of 100 at once, a SIGKILL in the middle of a run, and two app
 processes sharing one PostgreSQL server."""
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -20,52 +14,20 @@ from sqlalchemy import func, select
 from listening_test import db, simulate, stimuli, web
 from listening_test.db import Answer, Assignment, Stimulus
 from listening_test.flow import MAIN_GROUPS, PHASE_QUESTIONS, Design, Survey
+from tests import helpers
 
-ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "researcher-secret-for-tests"
 QUESTIONS_PER_PARTICIPANT = Design().qualification + 2 * (len(MAIN_GROUPS) + Design().catch)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class App:
-    """``python app.py`` in a subprocess on one database."""
+class App(helpers.App):
+    """``python app.py`` in a subprocess on one database, started at once."""
 
     def __init__(self, database_url: str, log: Path, port: int | None = None):
-        self.database_url, self.log_path, self.port = database_url, log, port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(port, env={**helpers.QUIET_ENV, "DATABASE_URL": database_url,
+                                    "FUSION_RESEARCHER_TOKEN": TOKEN}, log=log, answers="/survey", poll=0.2)
+        self.database_url = database_url
         self.start()
-
-    def start(self):
-        env = {**os.environ, "DATABASE_URL": self.database_url, "FUSION_RESEARCHER_TOKEN": TOKEN,
-               "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"}
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=self.log)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            assert self.proc.poll() is None, self.log_path.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(self.url + "/survey", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError("the app did not start")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=20)
-        self.log.close()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.log.close()
 
 
 def _answers(url):
