@@ -17,12 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +33,7 @@ import torch  # noqa: E402
 from fusion import demo as D  # noqa: E402
 from fusion.model import systems  # noqa: E402
 from fusion.render.audio import Renderer  # noqa: E402
+from tests.helpers import App  # noqa: E402
 
 
 def pct(xs, q):
@@ -72,24 +70,10 @@ def in_process(n: int) -> dict:
 def over_http(n: int) -> dict:
     from gradio_client import Client
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
+    app = App(poll=0.05, request_timeout=1)  # output discarded
+    start = app.start()  # seconds from process start to the first page answer
+    url = app.url + "/"
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-            if time.perf_counter() - t0 > 120:
-                raise RuntimeError("app did not start")
-        start = time.perf_counter() - t0
         import httpx
 
         args = ["fusion", 0.0, 8, 120, 1.0, 1, False, "Alto Sax"]
@@ -110,8 +94,7 @@ def over_http(n: int) -> dict:
             times.append(time.perf_counter() - t)
         return {"start_s": round(start, 2), "rest_8_bars": summary(rest[1:]), "client_8_bars": summary(times)}
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        app.stop(timeout=20)
 
 
 def main() -> None:
