@@ -213,111 +213,153 @@ def download(
     :class:`DownloadError` on any network problem or a non-http(s) URL; on every failure (and on
     KeyboardInterrupt) the partial file is removed.
     """
+    job = _plan(dist_or_url, dest, sha256, relpath)
+    if _in_place(job):
+        return job.target
+    request = urllib.request.Request(job.url, headers={"User-Agent": USER_AGENT})
+    have, received = _fetch_into_place(job, request, progress, timeout)
+    _write_sums(job.data_folder, job.rel, have)
+    if job.expected is not None:
+        _say(f"{job.rel}: downloaded to {job.target} ({received} bytes), SHA-256 verified ({have})")
+    else:
+        _say(f"{job.rel}: downloaded to {job.target} ({received} bytes); computed SHA-256 {have} "
+             f"could not be verified (no expected checksum known); recorded in {job.data_folder / SUMS_FILE}")
+    return job.target
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One download: what to fetch, where it goes, what it must be."""
+
+    url: str  # http(s)
+    rel: str  # destination relative to the data folder, POSIX separators, never leaving it
+    data_folder: Path
+    target: Path  # data_folder / rel
+    expected: str | None  # the SHA-256 to verify, lower-case hex; None where unknown
+    label: str  # the progress bar's
+
+
+def _plan(dist_or_url: Distribution | str, dest: Path | str, sha256: str | None, relpath: str | None) -> _Job:
+    """Check the request (http(s) URL, a checksum's form, a destination inside the data folder)
+    and resolve it into a :class:`_Job`; raises DownloadError or ValueError."""
     if isinstance(dist_or_url, Distribution):
         dist = dist_or_url
-        url = dist.url
-        rel = relpath or dist.path
+        url, rel, label = dist.url, relpath or dist.path, dist.name
         expected = _normalise_sha(sha256 if sha256 is not None else dist.sha256)
-        label = dist.name
     else:
         url = str(dist_or_url)
         _check_url(url)
-        name = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
-        rel = relpath or name
+        rel = relpath or PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
         if not rel:
             raise DownloadError(f"cannot tell a file name from {url!r}; pass relpath")
         expected = _normalise_sha(sha256)
         label = PurePosixPath(rel).name
     _check_url(url)
-
     rel_posix = PurePosixPath(rel.replace("\\", "/"))
     if rel_posix.is_absolute() or ".." in rel_posix.parts:
         raise DownloadError(f"destination {rel!r} must be a relative path inside the data folder")
-    rel = rel_posix.as_posix()
     data_folder = Path(dest).expanduser().resolve()
-    target = data_folder.joinpath(*rel_posix.parts)
+    return _Job(url, rel_posix.as_posix(), data_folder, data_folder.joinpath(*rel_posix.parts), expected, label)
 
-    # Already there?
-    if target.is_file():
-        have = sha256_file(target)
-        recorded = read_sums(data_folder).get(rel)
-        if expected is not None and have == expected:
-            _say(f"{rel}: already present at {target}, SHA-256 verified ({have}); skipping download")
-            if recorded != have:
-                _write_sums(data_folder, rel, have)
-            return target
-        if expected is None and recorded is not None and recorded == have:
-            _say(f"{rel}: already present at {target}, matches {SUMS_FILE} ({have}); skipping download "
-                 f"(no published checksum to verify against)")
-            return target
-        _say(f"{rel}: {target} exists but its SHA-256 {have} "
-             f"{'differs from the expected one' if expected else 'is not recorded'}; downloading again")
 
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+def _in_place(job: _Job) -> bool:
+    """Whether the right file is already in place (then ``SHA256SUMS`` is brought up to date and
+    nothing is downloaded); says so, or why the file will be downloaded again."""
+    rel, target = job.rel, job.target
+    if not target.is_file():
+        return False
+    have = sha256_file(target)
+    recorded = read_sums(job.data_folder).get(rel)
+    if job.expected is not None and have == job.expected:
+        _say(f"{rel}: already present at {target}, SHA-256 verified ({have}); skipping download")
+        if recorded != have:
+            _write_sums(job.data_folder, rel, have)
+        return True
+    if job.expected is None and recorded is not None and recorded == have:
+        _say(f"{rel}: already present at {target}, matches {SUMS_FILE} ({have}); skipping download "
+             f"(no published checksum to verify against)")
+        return True
+    _say(f"{rel}: {target} exists but its SHA-256 {have} "
+         f"{'differs from the expected one' if job.expected else 'is not recorded'}; downloading again")
+    return False
+
+
+def _fetch_into_place(job: _Job, request: urllib.request.Request, progress: bool, timeout: float) -> tuple[str, int]:
+    """Download into a ``.part`` file beside the target, verify it and rename it into place:
+    ``(SHA-256, bytes)``. On any failure, and on KeyboardInterrupt, the partial file and the
+    folders made for it are removed."""
+    target = job.target
     created = [d for d in reversed(target.parents) if not d.exists()]  # outermost first
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, part_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     part = Path(part_name)
     try:
-        digest = hashlib.sha256()
-        received = 0
-        try:
-            with os.fdopen(fd, "wb") as out, _opener().open(request, timeout=timeout) as response:
-                length_header = response.headers.get("Content-Length")
-                total = int(length_header) if length_header and length_header.isdigit() else None
-                from tqdm.auto import tqdm
-
-                with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                          desc=label, disable=not progress, file=sys.stderr) as bar:
-                    while True:
-                        chunk = response.read(CHUNK_SIZE)
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        digest.update(chunk)
-                        received += len(chunk)
-                        bar.update(len(chunk))
-                if total is not None and received != total:
-                    raise DownloadError(
-                        f"could not download {url}: the connection ended after {received} of {total} "
-                        f"bytes; this machine may have gone offline or the server dropped the "
-                        f"connection. {_manual_hint(target, data_folder)}"
-                    )
-        except DownloadError:
-            raise
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-            # URLError/HTTPError: DNS failure, refused, HTTP status; OSError: timeouts and resets
-            # while reading; HTTPException: broken responses; ValueError: malformed URL.
-            if isinstance(exc, (urllib.error.URLError, http.client.HTTPException, ConnectionError,
-                                TimeoutError, socket.timeout, socket.gaierror)):
-                raise _network_error(url, exc, target, data_folder) from exc
-            if isinstance(exc, ValueError):
-                raise DownloadError(f"could not download {url}: {exc}") from exc
-            raise  # local OSError (disk full, permissions): not a network problem
-
-        have = digest.hexdigest()
-        if expected is not None and have != expected:
+        have, received = _receive(job, request, fd, progress, timeout)
+        if job.expected is not None and have != job.expected:
             raise ChecksumError(
-                f"checksum mismatch for {url}: expected SHA-256 {expected}, got {have} "
+                f"checksum mismatch for {job.url}: expected SHA-256 {job.expected}, got {have} "
                 f"({received} bytes); the download was discarded"
             )
         os.replace(part, target)
     except BaseException:
-        _unlink(part)
-        for folder in reversed(created):  # leave no empty folders behind either
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        _discard(part, created)
         raise
+    return have, received
 
-    _write_sums(data_folder, rel, have)
-    if expected is not None:
-        _say(f"{rel}: downloaded to {target} ({received} bytes), SHA-256 verified ({have})")
-    else:
-        _say(f"{rel}: downloaded to {target} ({received} bytes); computed SHA-256 {have} "
-             f"could not be verified (no expected checksum known); recorded in {data_folder / SUMS_FILE}")
-    return target
+
+def _receive(job: _Job, request: urllib.request.Request, fd: int, progress: bool, timeout: float) -> tuple[str, int]:
+    """Stream the response into the open file ``fd``: ``(SHA-256, bytes)``. Network problems and
+    a connection that ends early become :class:`DownloadError`; local ones (disk full,
+    permissions) stay OSErrors."""
+    try:
+        have, received, total = _stream(request, fd, job.label, progress, timeout)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        # URLError/HTTPError: DNS failure, refused, HTTP status; OSError: timeouts and resets
+        # while reading; HTTPException: broken responses; ValueError: malformed URL.
+        if isinstance(exc, (urllib.error.URLError, http.client.HTTPException, ConnectionError,
+                            TimeoutError, socket.timeout, socket.gaierror)):
+            raise _network_error(job.url, exc, job.target, job.data_folder) from exc
+        if isinstance(exc, ValueError):
+            raise DownloadError(f"could not download {job.url}: {exc}") from exc
+        raise  # local OSError (disk full, permissions): not a network problem
+    if total is not None and received != total:
+        raise DownloadError(
+            f"could not download {job.url}: the connection ended after {received} of {total} "
+            f"bytes; this machine may have gone offline or the server dropped the "
+            f"connection. {_manual_hint(job.target, job.data_folder)}"
+        )
+    return have, received
+
+
+def _stream(request: urllib.request.Request, fd: int, label: str, progress: bool,
+            timeout: float) -> tuple[str, int, int | None]:
+    """Copy the response into the open file ``fd`` (closed afterwards) under a progress bar:
+    ``(SHA-256, bytes received, Content-Length or None)``."""
+    digest = hashlib.sha256()
+    received = 0
+    with os.fdopen(fd, "wb") as out, _opener().open(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                  desc=label, disable=not progress, file=sys.stderr) as bar:
+            for chunk in iter(lambda: response.read(CHUNK_SIZE), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                bar.update(len(chunk))
+    return digest.hexdigest(), received, total
+
+
+def _discard(part: Path, created: list[Path]) -> None:
+    """Remove a partial file and the folders made for it (innermost first, while empty)."""
+    _unlink(part)
+    for folder in reversed(created):  # leave no empty folders behind either
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 # --------------------------------------------------------------------------------------------
