@@ -1,4 +1,5 @@
-# FusionGAN: `make run` starts the app, `make test` runs the whole test suite.
+# FusionGAN: `make run` starts the app, `make test` runs the whole test suite, `make test-fast`
+# its quick lane (no real data, app processes, Chromium or PostgreSQL; markers in pyproject.toml).
 # Each target installs what it needs: Debian packages (apt-get), a .venv with requirements.txt
 # (torch pinned to the CPU wheel 2.13.0), and for tests pytest + playwright (Debian's chromium).
 
@@ -9,13 +10,17 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_DISABLE_TELEMETRY := 1
 export PYTHON
 
-.PHONY: run test train evaluate survey system-packages system-packages-test bench stats clean-cache
+.PHONY: run test test-fast train evaluate survey system-packages system-packages-test bench stats clean-cache
 
 run: system-packages $(VENV)/.installed
 	$(PY) app.py
 
 test: system-packages-test $(VENV)/.installed-test
 	$(PY) -m pytest
+
+# The inner loop: unit tests only, under 2 minutes on a warm cache (needs no data, chromium or postgresql).
+test-fast: system-packages $(VENV)/.installed-test
+	$(PY) -m pytest -m "not slow and not browser and not postgres and not data"
 
 system-packages:
 	@scripts/install-system-packages.sh libfluidsynth3

@@ -1,5 +1,11 @@
 """Shared test set-up: no telemetry, the real data, and the parsed corpora (cached on disk, so
-only the first run of a machine pays the parse)."""
+only the first run of a machine pays the parse).
+
+Test lanes (markers registered in ``pyproject.toml``): ``data`` needs the real corpora, ``slow``
+takes more than a few seconds, ``browser`` drives Chromium, ``postgres`` starts PostgreSQL.
+``make test`` runs every lane; ``make test-fast`` only the tests with none of these marks. A test
+that asks for a fixture below which reads the data is put in the ``data`` lane (and one that asks
+for ``postgres_url`` in the ``postgres`` lane) even when its file forgot the mark."""
 import os
 from pathlib import Path
 
@@ -42,6 +48,20 @@ def kern_parsed(essen_dir):
 @pytest.fixture(scope="session")
 def abc_parsed():
     return corpus.parsed("folk", "abc")
+
+
+# test lanes ------------------------------------------------------------------------------------
+DATA_FIXTURES = {"wjazzd_dir", "essen_dir", "jazz_melodies", "kern_parsed", "abc_parsed", "survey_pool",
+                 "fresh_survey_db"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & DATA_FIXTURES and not item.get_closest_marker("data"):
+            item.add_marker(pytest.mark.data)
+        if "postgres_url" in used and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
 
 
 # the listening test ------------------------------------------------------------------------------

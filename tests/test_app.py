@@ -20,6 +20,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 # system, fusion, bars, tempo, temperature, seed, randomize, instrument
 SETTINGS = ["fusion", 0.0, 8, 120, 1.0, 42, False, "Alto Sax"]
 
+pytestmark = [pytest.mark.slow, pytest.mark.data]  # every test here talks to a started app
+
 
 @pytest.fixture(scope="module")
 def app_url(jazz_melodies, kern_parsed, tmp_path_factory):
@@ -179,6 +181,7 @@ def browser():
         b.close()
 
 
+@pytest.mark.browser
 def test_page_generates_plays_and_plots_offline(app_url, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1400})
     requests = []

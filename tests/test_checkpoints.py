@@ -45,6 +45,7 @@ def test_system_loads_and_generates_valid_melodies(name):
 
 
 @pytest.mark.parametrize("genre,other", [("jazz", "folk"), ("folk", "jazz")])
+@pytest.mark.data
 def test_genre_generators_are_nearer_their_genre(genre, other, real):
     pc, du = histograms(systems.load_generator(genre).sample(N, bars=4, seed=1))
     d = lambda a, b: float(np.linalg.norm(a - b))  # noqa: E731

@@ -18,6 +18,7 @@ def jazz_corpus(jazz_melodies):
     return corpus.load("jazz", corpus.Settings(jazz_source="csv"))
 
 
+@pytest.mark.data
 def test_splits_are_disjoint_by_piece_and_cover_the_kept_pieces(jazz_corpus):
     ids = {s: {m.source_id for m in jazz_corpus.pieces[s]} for s in corpus.SPLITS}
     assert not ids["train"] & ids["val"] and not ids["train"] & ids["test"] and not ids["val"] & ids["test"]
@@ -36,6 +37,7 @@ def test_splits_are_deterministic_and_depend_on_the_seed():
     assert a == b and a != c
 
 
+@pytest.mark.data
 def test_major_filter_and_all_modes(jazz_melodies):
     major = corpus.load("jazz", corpus.Settings(jazz_source="csv"))
     every = corpus.load("jazz", corpus.Settings(jazz_source="csv", modes="all"))
@@ -46,6 +48,7 @@ def test_major_filter_and_all_modes(jazz_melodies):
     assert all(m.key_tonic == 0 for v in every.pieces.values() for m in v)
 
 
+@pytest.mark.data
 def test_windows_span_four_bars_start_on_bar_lines_and_round_trip(jazz_corpus):
     vocab = Vocabulary()
     settings = jazz_corpus.settings
@@ -61,6 +64,7 @@ def test_windows_span_four_bars_start_on_bar_lines_and_round_trip(jazz_corpus):
         assert w.extra["window_start"] % w.bar_beats == 0
 
 
+@pytest.mark.data
 def test_augmented_sequences_are_transposed_copies(jazz_corpus):
     vocab = Vocabulary()
     plain = jazz_corpus.sequences("test", vocab)
@@ -103,6 +107,8 @@ def test_cache_builds_once_and_notices_changed_sources(tmp_path, monkeypatch):
     assert len(calls) == 4
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_stats_command_json_shape(kern_parsed, jazz_melodies):
     out = subprocess.run([sys.executable, "-m", "fusion", "data", "stats", "--json"],
                          cwd=ROOT, capture_output=True, text=True, check=True, timeout=600,
@@ -120,6 +126,8 @@ def test_stats_command_json_shape(kern_parsed, jazz_melodies):
     assert st["jazz"]["keys"]["Bb major"] >= 75
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_stats_command_text_and_bad_arguments():
     out = subprocess.run([sys.executable, "-m", "fusion", "data", "stats", "--genres", "jazz"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -38,6 +38,8 @@ def test_bad_settings_are_clear_errors(field, value, message):
         D.Settings(**{field: value}).checked()
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_one_melody_with_everything_shown(engine):
     out = engine.generate(D.Settings(system="fusion", bars=8, tempo=120, seed=3, instrument="Alto Sax"))
     m = out.melodies[0]
@@ -56,6 +58,8 @@ def test_one_melody_with_everything_shown(engine):
     assert set(out.seconds) == {"sample", "audio_midi", "figures", "judge", "total"}
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_same_settings_and_seed_give_the_same_midi(engine):
     s = D.Settings(system="gan", bars=4, seed=11, temperature=0.9)
     a, b = engine.generate(s), engine.generate(s)
@@ -64,12 +68,16 @@ def test_same_settings_and_seed_give_the_same_midi(engine):
     assert c.melodies[0].notes != a.melodies[0].notes
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_slider_middle_is_the_fusion_generator(engine):
     s = D.Settings(system="fusion", fusion=0.0, bars=4, seed=5)
     assert engine._sample(s, 3, None) == engine.systems["fusion"].sample(3, bars=4, seed=5)
 
 
 @pytest.mark.parametrize("position,genre,other", [(-1.0, "jazz", "folk"), (1.0, "folk", "jazz")])
+@pytest.mark.data
+@pytest.mark.slow
 def test_slider_extremes_sound_like_their_genre(engine, position, genre, other):
     mels = engine._sample(D.Settings(system="fusion", fusion=position, bars=4, seed=2), 80, None)
     pc, du = features.NPD.histogram(mels), D.duration_classes(mels)
@@ -79,6 +87,8 @@ def test_slider_extremes_sound_like_their_genre(engine, position, genre, other):
     assert np.linalg.norm(du - real_du) < np.linalg.norm(du - far_du)
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_real_excerpts_are_held_out_and_of_the_asked_length(engine):
     out = engine.generate(D.Settings(system="real folk", bars=4, seed=1))
     m = out.melodies[0]
@@ -88,6 +98,8 @@ def test_real_excerpts_are_held_out_and_of_the_asked_length(engine):
     assert "test split" in out.provenance
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_continue_a_real_excerpt_and_an_uploaded_file(engine, tmp_path):
     primer = engine.real_excerpts("jazz", 1, 4, seed=3)[0]
     out = engine.generate(D.Settings(system="mle", bars=2, seed=1), primer=primer)
@@ -106,6 +118,8 @@ def test_continue_a_real_excerpt_and_an_uploaded_file(engine, tmp_path):
 @pytest.mark.parametrize("content,error", [
     (b"", midi.MidiFileError), (b"hello, I am not a MIDI file", midi.NotMidiError),
     (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk\x00\x00\xff\xff", midi.MidiFileError)])
+@pytest.mark.data
+@pytest.mark.slow
 def test_bad_uploads_are_clear_errors(engine, tmp_path, content, error):
     path = tmp_path / "upload.mid"
     path.write_bytes(content)
@@ -113,6 +127,8 @@ def test_bad_uploads_are_clear_errors(engine, tmp_path, content, error):
         engine.primer_from_midi(str(path))
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_drum_only_and_oversized_uploads(engine, tmp_path):
     pm = pretty_midi.PrettyMIDI()
     drums = pretty_midi.Instrument(program=0, is_drum=True)
@@ -128,6 +144,8 @@ def test_drum_only_and_oversized_uploads(engine, tmp_path):
         engine.primer_from_midi(str(big))
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_batch_zip_of_midi_and_wav(engine):
     steps = []
     path, mels = engine.batch(D.Settings(system="rl", bars=2, seed=7), 3, progress=lambda f, desc="": steps.append(f))

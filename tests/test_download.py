@@ -334,6 +334,7 @@ def _cli_available() -> str | None:
     return None
 
 
+@pytest.mark.slow  # two `python -m fusion` processes, each importing the whole CLI
 def test_cli_subprocess(server, closed_port, tmp_path):
     reason = _cli_available()
     if reason:

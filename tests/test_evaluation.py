@@ -20,6 +20,8 @@ def out(tmp_path_factory, wjazzd_dir, essen_dir):
     return out
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_every_output_is_written(out):
     for name in ("table1.csv", "sequential.csv", "novelty.csv", "judge.csv", "evaluation.json", "evaluation.md",
                  "plotly.min.js"):
@@ -31,6 +33,8 @@ def test_every_output_is_written(out):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_table1_columns_rows_and_invariants(out):
     t = pd.read_csv(out / "table1.csv")
     assert list(t.columns[:10]) == ISSUE_COLUMNS
@@ -46,6 +50,8 @@ def test_table1_columns_rows_and_invariants(out):
 
 
 @pytest.mark.parametrize("genre,other", [("jazz", "folk"), ("folk", "jazz")])
+@pytest.mark.data
+@pytest.mark.slow
 def test_real_held_out_music_is_nearer_its_own_genre(out, genre, other):
     t = pd.read_csv(out / "table1.csv")
     rows = t[t.system == f"real {genre}"]
@@ -53,6 +59,8 @@ def test_real_held_out_music_is_nearer_its_own_genre(out, genre, other):
     assert (rows.balance > 0.3).all()  # far from balanced: it *is* one genre
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_sequential_and_novelty_tables(out):
     s = pd.read_csv(out / "sequential.csv")
     assert list(s.columns[:10]) == ISSUE_COLUMNS
@@ -63,6 +71,8 @@ def test_sequential_and_novelty_tables(out):
     assert set(n.index) == set(evaluation.ORDER)
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_judge_table(out):
     j = pd.read_csv(out / "judge.csv").set_index("system")
     assert np.allclose(j[["jazz", "folk", "mixture", "neither"]].sum(axis=1), 100)
@@ -75,6 +85,8 @@ def test_judge_table(out):
     assert meta["options"]["samples"] == 40 and "commit" in meta
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_markdown_report(out):
     md = (out / "evaluation.md").read_text()
     for part in ("## Goals", "## Table I", "paper 1.183", "## Sequential measures", "## Novelty",

@@ -22,6 +22,7 @@ def matched(abc_parsed, kern_parsed):
     return [(a[x], k[x]) for x in sorted(set(a) & set(k))]
 
 
+@pytest.mark.data
 def test_abc_corpus_reads_at_least_8400_tunes(abc_parsed):
     melodies, errors = abc_parsed
     assert len(melodies) >= 8400
@@ -29,6 +30,7 @@ def test_abc_corpus_reads_at_least_8400_tunes(abc_parsed):
     assert sum(len(m) for m in melodies) > 400_000
 
 
+@pytest.mark.data
 def test_kern_folder_reads_at_least_8400_tunes(kern_parsed):
     melodies, errors = kern_parsed
     assert len(melodies) >= 8400
@@ -36,6 +38,7 @@ def test_kern_folder_reads_at_least_8400_tunes(kern_parsed):
     assert sum(len(m) for m in melodies) > 400_000
 
 
+@pytest.mark.data
 def test_abc_pitches_equal_kern_pitches_on_a_sample(matched):
     assert len(matched) > 3000
     sample = random.Random(7).sample(matched, 400)
@@ -50,6 +53,7 @@ def _abc_text(abc_melody):
     return next(t for t in tunes if re.search(rf"(?m)^X:{x}$", t))
 
 
+@pytest.mark.data
 def test_without_the_abc_2_1_line_accidentals_go_wrong(matched):
     """The test above would catch the accidental bug: tunes whose bars repeat an altered note
     read wrongly without ``%abc-2.1`` and correctly with it."""
@@ -71,12 +75,14 @@ def test_without_the_abc_2_1_line_accidentals_go_wrong(matched):
     assert unfixed <= fixed - 10
 
 
+@pytest.mark.data
 def test_abc_modes_completed_by_analysis_agree_with_kern(matched):
     assert all(a.key_tonic == k.key_tonic for a, k in matched[:500])
     agree = sum(a.key_mode == k.key_mode for a, k in matched)
     assert agree / len(matched) >= 0.95
 
 
+@pytest.mark.data
 def test_german_key_names_are_read(abc_parsed):
     by_title = {m.title: m for m in abc_parsed[0]}
     taiyang = by_title["Taiyang zhaozai chaqishan"]  # K: H in han2.abc
@@ -84,6 +90,7 @@ def test_german_key_names_are_read(abc_parsed):
     assert any(p % 12 in (1, 3, 6, 8, 10) for p in taiyang.pitches)  # B major's sharps are read
 
 
+@pytest.mark.data
 def test_kern_keys_meters_and_pickup(kern_parsed):
     tune = next(m for m in kern_parsed[0] if m.source_id.endswith("altdeu1/deut3773.krn"))
     assert tune.title == "Das Hildebrandslied"
@@ -96,6 +103,7 @@ def test_kern_keys_meters_and_pickup(kern_parsed):
     assert all(n.duration > 0 for n in tune.notes)
 
 
+@pytest.mark.data
 def test_kern_and_abc_parse_the_same_tune_text_alike(essen_dir):
     path = essen_dir / "europa" / "deutschl" / "altdeu1" / "deut3773.krn"
     m = folk.parse_kern_file(path, essen_dir)

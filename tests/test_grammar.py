@@ -1,4 +1,5 @@
 """The token grammar: real windows are valid, and the mask forbids exactly what breaks a melody."""
+import pytest
 import torch
 
 from fusion.data import corpus
@@ -14,6 +15,7 @@ def seq(m: Melody, beats: float) -> torch.Tensor:
     return torch.tensor([[V.bos_id, *V.encode(m, total_beats=beats), V.eos_id]])
 
 
+@pytest.mark.data
 def test_real_windows_follow_the_grammar(jazz_melodies):
     c = corpus.load("jazz")
     ws = c.windows("val")[:300]

@@ -10,12 +10,14 @@ from fusion.data import jazz
 SOLO = "ArtPepper_Anthropology_Solo.csv"  # Art Pepper, "Anthropology", Bb major, 4/4
 
 
+@pytest.mark.data
 def test_reads_all_456_solos_and_200814_notes(jazz_melodies):
     assert len(jazz_melodies) == 456
     assert sum(len(m) for m in jazz_melodies) == 200_814
     assert len({m.source_id for m in jazz_melodies}) == 456
 
 
+@pytest.mark.data
 def test_first_notes_of_a_named_solo_equal_the_csv_rows(jazz_melodies, wjazzd_dir):
     melody = next(m for m in jazz_melodies if m.extra["melody_csv"] == SOLO)
     assert melody.title == "Art Pepper - Anthropology"
@@ -37,6 +39,7 @@ def test_first_notes_of_a_named_solo_equal_the_csv_rows(jazz_melodies, wjazzd_di
     assert melody.notes[1].duration == pytest.approx(0.17124716553287983 / 0.28662131519274325)
 
 
+@pytest.mark.data
 def test_onsets_strictly_increase_and_notes_do_not_overlap(jazz_melodies):
     for m in jazz_melodies:
         for a, b in zip(m.notes, m.notes[1:]):
@@ -45,6 +48,7 @@ def test_onsets_strictly_increase_and_notes_do_not_overlap(jazz_melodies):
         assert all(n.duration > 0 for n in m.notes)
 
 
+@pytest.mark.data
 def test_onsets_come_from_the_grid_not_from_seconds(jazz_melodies, wjazzd_dir):
     """Seconds at the average tempo drift away from the bar lines; grid onsets do not."""
     melody = next(m for m in jazz_melodies if m.extra["melody_csv"] == SOLO)
@@ -70,6 +74,7 @@ def _write_sqlite(path, wjazzd_dir, names):
     return info
 
 
+@pytest.mark.data
 def test_sqlite_database_reads_like_the_csv_export(tmp_path, wjazzd_dir, jazz_melodies):
     names = [SOLO, "JohnColtrane_GiantSteps-1_Solo.csv", "MilesDavis_SoWhat_Solo.csv"]
     names = [n for n in names if (wjazzd_dir / "csv_melody" / n).is_file()]

@@ -21,6 +21,7 @@ def judge(windows):
     return J.Judge.fit(train, {g: windows[g, "val"] for g in ("jazz", "folk")})
 
 
+@pytest.mark.data
 def test_test_windows_come_from_pieces_the_judge_never_saw(windows):
     for g in ("jazz", "folk"):
         seen = {w.source_id for s in ("train", "val") for w in windows[g, s]}
@@ -32,6 +33,8 @@ def validation(judge, windows):
     return judge.validate({g: windows[g, "test"] for g in ("jazz", "folk")}, n_mixtures=200)
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_accuracy_on_unseen_pieces_is_at_least_95_percent(validation, windows):
     acc = validation
     assert acc["windows"] == {"jazz": len(windows["jazz", "test"]), "folk": len(windows["folk", "test"])}
@@ -43,6 +46,8 @@ def test_accuracy_on_unseen_pieces_is_at_least_95_percent(validation, windows):
         assert sum(acc["labels"][g].values()) == pytest.approx(1.0)
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_known_mixtures_are_mostly_called_mixture(validation):
     for kind in ("splices", "hybrids"):
         assert validation["labels"][kind]["mixture"] > 0.6, kind
@@ -61,6 +66,8 @@ def test_splices_and_hybrids_by_hand():
     assert len(first.notes) == len(second.notes) == 8 and second.notes[0].onset == 0.0
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_random_notes_are_neither(judge):
     rng = np.random.default_rng(1)
     mels = []
@@ -72,6 +79,8 @@ def test_random_notes_are_neither(judge):
     assert labels.count("neither") >= 80
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_verdicts_carry_their_evidence(judge, windows):
     v = judge.judge(windows["jazz", "test"][:5])
     assert len(v) == 5

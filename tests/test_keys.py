@@ -49,6 +49,7 @@ def test_key_analysis_finds_major_and_minor():
     assert keys.analyse_key(_scale(minor, 67), tonic=7) == (7, "minor")
 
 
+@pytest.mark.data
 def test_transposition_puts_the_annotated_tonic_on_c(jazz_melodies, kern_parsed):
     for m in list(jazz_melodies) + list(kern_parsed[0])[:2000]:
         if m.key_tonic is None:
@@ -63,6 +64,7 @@ def test_transposition_puts_the_annotated_tonic_on_c(jazz_melodies, kern_parsed)
     assert keys.to_c(anthro).pitches[:4] == [67, 65, 60, 63]
 
 
+@pytest.mark.data
 def test_c_major_pieces_use_c_major_pitch_classes_most(kern_parsed):
     """After normalisation the tonic triad's notes dominate a major folk tune's pitch classes."""
     tunes = [m for m in corpus.normalised(kern_parsed[0]) if m.key_mode == "major"]

@@ -54,6 +54,7 @@ def site(fresh_survey_db, monkeypatch):
     return TestClient(api)
 
 
+@pytest.mark.data
 def test_results_are_served_to_researchers_only(site, monkeypatch):
     st = site.post("/survey/api/start", json={"external_id": "=HYPERLINK(\"http://evil\")"}).json()
     for path in ("/results", "/results/api/table", "/results/table.csv", "/results/answers.csv",
@@ -76,6 +77,7 @@ def test_results_are_served_to_researchers_only(site, monkeypatch):
     assert site.get("/results/api/table", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 401
 
 
+@pytest.mark.data
 def test_forged_requests_are_refused_with_a_message_and_change_nothing(site, fresh_survey_db):
     a = site.post("/survey/api/start", json={}).json()
     b = site.post("/survey/api/start", json={}).json()
@@ -96,6 +98,7 @@ def test_forged_requests_are_refused_with_a_message_and_change_nothing(site, fre
     assert _answers(fresh_survey_db)[0] == []
 
 
+@pytest.mark.data
 def test_the_survey_page_is_served(site):
     r = site.get("/survey")
     assert r.status_code == 200 and "/survey/api/answer" in r.text and "PROLIFIC_PID" in r.text
@@ -115,6 +118,8 @@ def sqlite_app(survey_pool, tmp_path_factory):
         app.stop()
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_a_hundred_participants_at_once_lose_and_duplicate_nothing(sqlite_app):
     report = simulate.simulate(sqlite_app.url, 100, simulate.paper_profile(), TOKEN, seed=1, concurrency=100)
     assert report.errors == [] and report.finished == 100
@@ -125,6 +130,8 @@ def test_a_hundred_participants_at_once_lose_and_duplicate_nothing(sqlite_app):
     assert len(set(report.codes)) == 100
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_the_paper_profile_reproduces_the_papers_fusion_levels(sqlite_app):
     report = simulate.simulate(sqlite_app.url, 200, simulate.paper_profile(), TOKEN, seed=2, concurrency=100)
     assert report.errors == []
@@ -136,6 +143,8 @@ def test_the_paper_profile_reproduces_the_papers_fusion_levels(sqlite_app):
             assert row["fl_ci_low"] <= row["paper_fl_recomputed"] <= row["fl_ci_high"], row
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_sigkill_in_the_middle_loses_no_acknowledged_answer_and_participants_resume(survey_pool, tmp_path):
     import shutil
     import threading
@@ -178,6 +187,9 @@ def _quietly(url, i, report):
 
 
 # PostgreSQL ----------------------------------------------------------------------------------------------------
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_two_app_processes_sharing_one_postgresql(postgres_url, tmp_path):
     engine = db.make_engine(postgres_url)
     from tests.conftest import POOL
@@ -201,6 +213,9 @@ def test_two_app_processes_sharing_one_postgresql(postgres_url, tmp_path):
 
 
 # the page in a real browser -------------------------------------------------------------------------------------
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.browser
 def test_survey_page_in_chromium_answers_and_resumes_after_a_refresh(sqlite_app):
     from playwright.sync_api import sync_playwright
 

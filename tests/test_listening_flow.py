@@ -40,6 +40,7 @@ def _clips(survey, token):
                          .where(Assignment.participant_id == pid).order_by(Assignment.position)).all()
 
 
+@pytest.mark.data
 def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
     design = Design()
     for _ in range(5):
@@ -55,6 +56,7 @@ def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
         assert st["clips"] == design.qualification + len(MAIN_GROUPS) + design.catch
 
 
+@pytest.mark.data
 def test_orders_differ_and_clips_are_used_evenly(survey):
     orders = [tuple(c.system for c in _clips(survey, survey.start()["token"])) for _ in range(6)]
     assert len(set(orders)) > 1
@@ -64,6 +66,7 @@ def test_orders_differ_and_clips_are_used_evenly(survey):
     assert max(per_clip.values()) - min(per_clip.values()) <= 1  # 2 clips per system, 6 participants: 3 each
 
 
+@pytest.mark.data
 def test_the_path_to_a_completion_code(survey):
     st = survey.start(external_id="PID-1")
     seen = [(st["step"], st["question"])]
@@ -77,6 +80,7 @@ def test_the_path_to_a_completion_code(survey):
     assert st["answered"] == st["questions"] == 3 + 2 * (len(MAIN_GROUPS) + 2)
 
 
+@pytest.mark.data
 def test_resume_by_token_and_by_platform_id_on_a_second_device(survey):
     st = survey.start(external_id="PROLIFIC-42")
     _served_long_ago(survey, st["token"])
@@ -93,6 +97,7 @@ def _count(survey):
         return s.scalar(select(func.count()).select_from(Answer))
 
 
+@pytest.mark.data
 def test_forged_and_bad_answers_are_refused_and_change_nothing(survey):
     a, b = survey.start(), survey.start()
     _served_long_ago(survey, a["token"])
@@ -113,6 +118,7 @@ def test_forged_and_bad_answers_are_refused_and_change_nothing(survey):
     assert _count(survey) == 0
 
 
+@pytest.mark.data
 def test_an_answer_before_the_clip_has_been_heard_is_refused(survey):
     st = survey.start()
     survey.audio(st["token"], 0)  # served now; the clips last one second
@@ -125,6 +131,7 @@ def test_an_answer_before_the_clip_has_been_heard_is_refused(survey):
     assert survey.answer(st["token"], 0, "genre", "jazz")["position"] == 1
 
 
+@pytest.mark.data
 def test_retries_are_idempotent_and_answers_cannot_change(survey):
     st = survey.start()
     _served_long_ago(survey, st["token"])
@@ -137,6 +144,7 @@ def test_retries_are_idempotent_and_answers_cannot_change(survey):
     assert info.value.status == 409 and _count(survey) == 1
 
 
+@pytest.mark.data
 def test_audio_only_for_ones_own_current_or_earlier_clips(survey):
     a, b = survey.start(), survey.start()
     wav = survey.audio(a["token"], 0)
@@ -156,6 +164,7 @@ def test_an_empty_pool_is_a_clear_error(tmp_path):
         empty.start()
 
 
+@pytest.mark.data
 def test_every_clip_has_the_same_length(survey):
     with survey.sessions() as s:
         lengths = set(s.scalars(select(Stimulus.seconds)))

@@ -1,4 +1,6 @@
 """The copying check (fusion/evaluation/novelty.py)."""
+import pytest
+
 from fusion.data import corpus
 from fusion.evaluation import novelty
 from fusion.melody import Melody, Note
@@ -30,6 +32,7 @@ def test_copies_are_found_and_changes_are_not():
     assert index.copied(_tune(n=9, rest=0.5)) == (0, 2)  # rests added: not verbatim
 
 
+@pytest.mark.data
 def test_real_training_windows_are_found_in_the_index(wjazzd_dir):
     c = corpus.load("jazz")
     index = novelty.NgramIndex(c.pieces["train"])

@@ -45,12 +45,14 @@ def test_padding_to_a_window_length_and_bos_eos():
     assert V.decode(ids).notes == m.notes
 
 
+@pytest.mark.data
 def test_round_trip_of_every_jazz_solo(jazz_melodies):
     for m in jazz_melodies:
         q = m.quantize()
         assert V.decode(V.encode(m)).to_ticks() == q.to_ticks(), m.source_id
 
 
+@pytest.mark.data
 def test_round_trip_of_folk_tunes(kern_parsed):
     tunes = random.Random(1).sample(list(kern_parsed[0]), 800)
     for m in tunes:

@@ -23,6 +23,8 @@ def smoke_run(tmp_path_factory, wjazzd_dir, essen_dir):
     return root, args
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_every_system_is_exported_and_generates(smoke_run):
     root, _ = smoke_run
     assert systems.available(root / "ckpt") == list(systems.SYSTEMS)
@@ -38,6 +40,8 @@ def test_every_system_is_exported_and_generates(smoke_run):
         assert mels == s.sample(3, bars=2, seed=1)  # seeded
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_lstm_checkpoints_hold_weights_config_and_likelihood(smoke_run):
     root, _ = smoke_run
     cfg = json.loads((root / "ckpt" / "fusion" / "config.json").read_text())
@@ -49,6 +53,8 @@ def test_lstm_checkpoints_hold_weights_config_and_likelihood(smoke_run):
     assert (root / "ckpt" / "mc" / "distribution.json").exists()
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_log_has_every_stage_and_the_curves_are_written(smoke_run):
     root, _ = smoke_run
     log = [json.loads(x) for x in (root / "run" / "log.jsonl").read_text().splitlines()]
@@ -60,6 +66,8 @@ def test_log_has_every_stage_and_the_curves_are_written(smoke_run):
     assert "plotly.min.js" in html and (root / "reports" / "plotly.min.js").exists()
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_resume_skips_finished_stages(smoke_run, capsys):
     root, args = smoke_run
     before = (root / "run" / "log.jsonl").read_text().count("\n")
@@ -70,6 +78,8 @@ def test_resume_skips_finished_stages(smoke_run, capsys):
     assert after == before  # no stage ran again
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_a_different_preset_does_not_resume_a_run(smoke_run):
     root, _ = smoke_run
     import dataclasses
@@ -85,6 +95,8 @@ def test_subset_of_systems_runs_only_their_stages():
     assert train.stages_for(["fusion"])[-1] == "fusion"
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_generate_command_writes_midi_files(smoke_run, tmp_path):
     root, _ = smoke_run
     out = tmp_path / "gen"
@@ -102,6 +114,8 @@ def test_generate_command_writes_midi_files(smoke_run, tmp_path):
     assert bad.returncode == 1 and "--n must be" in bad.stderr
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_same_seed_same_training(tmp_path, wjazzd_dir, essen_dir):
     """Two runs of a stage with the same seed give the same weights."""
     preset = PRESETS["smoke"]
@@ -131,6 +145,8 @@ def smoke_trainer(tmp_path_factory, wjazzd_dir, essen_dir):
     return t
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_policy_gradient_steps_follow_the_critic(smoke_trainer):
     """With batched rollouts and all: generators learn what a critic rewards."""
     t = smoke_trainer
@@ -155,6 +171,8 @@ def sample_tokens(g, t, n):
     return train.sample([g], [1.0], n, t.ticks, t.grammar, generator=torch.Generator().manual_seed(9))
 
 
+@pytest.mark.data
+@pytest.mark.slow
 def test_critic_updates_raise_their_objective(smoke_trainer):
     """Twenty critic steps on fixed batches raise the Eq. 8 and Eq. 11 objectives they maximise."""
     t = smoke_trainer
