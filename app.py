@@ -12,10 +12,9 @@ system's fonts, plotly and the page's scripts come from the local Gradio bundle.
 """
 from __future__ import annotations
 
-import os
+from fusion import config
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+config.quiet_telemetry()  # before Gradio is imported: analytics and telemetry off
 
 import argparse  # noqa: E402
 import functools  # noqa: E402
@@ -197,18 +196,22 @@ def _evaluation_tab():
         gr.File(files, label="The tables (CSV)", interactive=False)
 
 
+JUDGE_STATES = {"ready": "ready", "training": "training (once per machine)…", "unavailable": "unavailable"}
+
+
 def _status(demo: Demo) -> str:
+    st = demo.status()
     lines = [f"**Data folder:** `{paths.data_dir()}`",
-             f"**Systems loaded:** {', '.join(demo.systems) or 'none (train them: make train)'}"]
-    if demo.loading_error:
-        lines.append(f"**Real data:** not loaded: {demo.loading_error}")
-    elif demo.corpora_ready.is_set():
-        for g, c in demo.corpora.items():
-            lines.append(f"- **{g}** ({c.source}): {c.read:,} pieces, {c.notes:,} notes read; "
-                         f"{sum(len(v) for v in c.pieces.values()):,} major-key pieces kept, transposed to C")
+             f"**Systems loaded:** {', '.join(st.systems) or 'none (train them: make train)'}"]
+    if st.error:
+        lines.append(f"**Real data:** not loaded: {st.error}")
+    elif st.data_ready:
+        for c in st.corpora:
+            lines.append(f"- **{c.genre}** ({c.source}): {c.read:,} pieces, {c.notes:,} notes read; "
+                         f"{c.kept:,} major-key pieces kept, transposed to C")
     else:
         lines.append("**Real data:** loading…")
-    lines.append(f"**Automatic judge:** {'ready' if demo.judge is not None else 'training (once per machine)…' if not demo.judge_ready.is_set() else 'unavailable'}")
+    lines.append(f"**Automatic judge:** {JUDGE_STATES[st.judge]}")
     return "\n\n".join(lines)
 
 
@@ -234,8 +237,8 @@ def main(argv=None) -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description="FusionGAN's browser app")
-    parser.add_argument("--host", default=os.environ.get("FUSION_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("FUSION_PORT", "7860")))
+    parser.add_argument("--host", default=config.host(), help="default: $FUSION_HOST or 127.0.0.1")
+    parser.add_argument("--port", type=int, default=config.port(), help="default: $FUSION_PORT or 7860")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # one melody is a few hundred tiny steps: threads only add overhead
     t0 = time.time()

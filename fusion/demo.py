@@ -16,6 +16,10 @@ best-fusing system of ``reports/evaluation.md``, from :data:`fusion.registry.SLI
 +1 the folk generator G_B alone, moving linearly through each pair in between. Each distribution
 is masked by the grammar and tempered before mixing; the mixture is renormalised. The slider
 applies to the midpoint system only (the other systems are sampled as trained).
+
+What is written beside a melody are plain functions of their inputs: :func:`verdict` (the
+automatic judge's opinion) and :func:`provenance` (which checkpoint, which settings). The page
+asks the engine what is loaded through :meth:`Demo.status`.
 """
 from __future__ import annotations
 
@@ -115,6 +119,109 @@ class Settings:
         return INSTRUMENTS[self.instrument]
 
 
+@dataclass(frozen=True)
+class CorpusStatus:
+    """One genre's real data as read by the demo."""
+
+    genre: str
+    source: str  # the corpus's source, e.g. "csv" or "kern"
+    read: int  # pieces read
+    notes: int  # notes read
+    kept: int  # major-key pieces kept (all splits), transposed to C
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the demo has loaded (:meth:`Demo.status`), for the app's Data tab."""
+
+    systems: tuple[str, ...]  # the systems with a checkpoint here
+    data_ready: bool  # the corpora have been read, or reading them failed
+    corpora: tuple[CorpusStatus, ...]  # one per genre read (empty while loading or after a failure)
+    judge: str  # "training", "ready" or "unavailable"
+    error: str | None  # why the real data or the judge could not be loaded ("Type: message")
+
+    @property
+    def judge_ready(self) -> bool:
+        return self.judge == "ready"
+
+
+JUDGE_TRAINING = ("*The automatic judge is being trained on the real data (once per machine, about a "
+                  "minute); its verdict appears with the next melodies.*")
+
+
+def verdict(melodies: list[Melody], judge: judging.Judge | None, ready: bool = True,
+            error: str | None = None) -> str:
+    """The automatic judge's verdict on ``melodies``, in Markdown.
+
+    Parameters
+    ----------
+    melodies : list of Melody
+        One melody (a detailed verdict) or several (a summary of the batch).
+    judge : fusion.evaluation.judge.Judge or None
+        The fitted judge; None when it is still training (``ready`` False) or unavailable.
+    ready : bool
+        Whether the judge has finished loading (successfully or not).
+    error : str, optional
+        Why the judge is unavailable, shown when ``judge`` is None and ``ready`` is True.
+
+    Returns
+    -------
+    str
+        The verdict, or why there is none yet.
+    """
+    if not ready:
+        return JUDGE_TRAINING
+    if judge is None:
+        return f"*The automatic judge is not available: {error}*"
+    vs = judge.judge(melodies)
+    if len(vs) == 1:
+        v = vs[0]
+        ops = ", ".join(f"{k} {'jazz' if p >= 0.5 else 'folk'} ({p:.2f})" for k, p in v["opinions"].items() if p is not None)
+        return (f"**Automatic judge: {v['label']}.** How jazz-like: P(jazz) = {v['p_jazz']:.2f}. "
+                f"Partial opinions, P(jazz): {ops}. Unusualness {v['ood']:.1f} "
+                f"(above {v['threshold']:.1f} means *neither*). How the judge works: `docs/method.md`.")
+    counts = {lab: sum(v["label"] == lab for v in vs) for lab in judging.LABELS}
+    mean = np.mean([v["p_jazz"] for v in vs])
+    return ("**Automatic judge on the batch:** " + ", ".join(f"{lab} {c}" for lab, c in counts.items())
+            + f"; mean P(jazz) {mean:.2f}.")
+
+
+def provenance(s: Settings, n: int, primer_note: str = "", training: dict | None = None) -> str:
+    """Where melodies come from and how to make them again, in Markdown.
+
+    Parameters
+    ----------
+    s : Settings
+        The checked settings the melodies were made with.
+    n : int
+        How many melodies (seeds ``s.seed`` .. ``s.seed + n - 1``).
+    primer_note : str
+        A sentence about the continued melody, appended when given.
+    training : dict, optional
+        The checkpoint's training record (``System.config["training"]``: ``command`` and
+        ``commit``); unused for the real excerpts.
+
+    Returns
+    -------
+    str
+        The system (checkpoint, training command and commit, slider weights) and the settings.
+    """
+    if s.system in REAL:
+        what = f"{LABELS[s.system]} from the test split (pieces no model trained on), transposed to C"
+    else:
+        training = training or {}
+        commit = training.get("commit", {}).get("commit", "?")[:7]
+        what = (f"{LABELS[s.system]}: checkpoint `checkpoints/{s.system}/` trained by "
+                f"`{training.get('command', '?')}` at commit `{commit}`")
+        if s.system == MIDPOINT:
+            w = slider_weights(s.fusion)
+            what += (f"; fusion slider {s.fusion:+.2f} (weights jazz {w[0]:.2f}, {MIDPOINT} {w[1]:.2f}, "
+                     f"folk {w[2]:.2f})")
+    settings = (f"seed **{s.seed}**, {s.bars} bars of 4/4, tempo {s.tempo:g} bpm, temperature "
+                f"{s.temperature:g}, instrument {s.instrument}" + (f", {n} melodies (seeds {s.seed}..{s.seed + n - 1})" if n > 1 else ""))
+    return f"{what}. Settings: {settings}." + (f" {primer_note}" if primer_note else "")
+
+
 @dataclass
 class Output:
     """One demo answer: the melodies and everything shown about them."""
@@ -169,6 +276,14 @@ class Demo:
         finally:
             self.corpora_ready.set()
             self.judge_ready.set()
+
+    def status(self) -> Status:
+        """What is loaded: the systems, the real data, the judge, and any loading error."""
+        corpora = tuple(CorpusStatus(g, c.source, c.read, c.notes, sum(len(v) for v in c.pieces.values()))
+                        for g, c in self.corpora.items()) if self.corpora_ready.is_set() else ()
+        judge = ("ready" if self.judge is not None else
+                 "training" if not self.judge_ready.is_set() else "unavailable")
+        return Status(tuple(self.systems), self.corpora_ready.is_set(), corpora, judge, self.loading_error)
 
     def warm_up(self) -> None:
         """One throw-away generation, so the first visitor does not pay plotly's first-figure cost."""
@@ -246,8 +361,8 @@ class Demo:
         roll = pianoroll.figure(melody, title=melody.title)
         hist = self.histogram_figure([melody], s.system)
         t3 = time.perf_counter()
-        verdict = self.verdict([melody])
-        out = Output([melody], self.renderer.to_gradio(audio), path, roll, hist, verdict,
+        opinion = self.verdict([melody])
+        out = Output([melody], self.renderer.to_gradio(audio), path, roll, hist, opinion,
                      self.provenance(s, 1, primer_note))
         out.seconds = {"sample": t1 - t0, "audio_midi": t2 - t1, "figures": t3 - t2,
                        "judge": time.perf_counter() - t3, "total": time.perf_counter() - t0}
@@ -300,39 +415,13 @@ class Demo:
         return go.Figure(data=data, layout=layout)
 
     def verdict(self, melodies: list[Melody]) -> str:
-        """The automatic judge's verdict, in words (or why there is none yet)."""
-        if not self.judge_ready.is_set():
-            return ("*The automatic judge is being trained on the real data (once per machine, about a "
-                    "minute); its verdict appears with the next melodies.*")
-        if self.judge is None:
-            return f"*The automatic judge is not available: {self.loading_error}*"
-        vs = self.judge.judge(melodies)
-        if len(vs) == 1:
-            v = vs[0]
-            ops = ", ".join(f"{k} {'jazz' if p >= 0.5 else 'folk'} ({p:.2f})" for k, p in v["opinions"].items() if p is not None)
-            return (f"**Automatic judge: {v['label']}.** How jazz-like: P(jazz) = {v['p_jazz']:.2f}. "
-                    f"Partial opinions, P(jazz): {ops}. Unusualness {v['ood']:.1f} "
-                    f"(above {v['threshold']:.1f} means *neither*). How the judge works: `docs/method.md`.")
-        counts = {lab: sum(v["label"] == lab for v in vs) for lab in judging.LABELS}
-        mean = np.mean([v["p_jazz"] for v in vs])
-        return ("**Automatic judge on the batch:** " + ", ".join(f"{lab} {c}" for lab, c in counts.items())
-                + f"; mean P(jazz) {mean:.2f}.")
+        """:func:`verdict` by this demo's judge (or why there is none yet)."""
+        return verdict(melodies, self.judge, ready=self.judge_ready.is_set(), error=self.loading_error)
 
-    def provenance(self, s: Settings, n: int, primer_note: str) -> str:
-        if s.system in REAL:
-            what = f"{LABELS[s.system]} from the test split (pieces no model trained on), transposed to C"
-        else:
-            system = self._system(s.system)
-            commit = system.config.get("training", {}).get("commit", {}).get("commit", "?")[:7]
-            what = (f"{LABELS[s.system]}: checkpoint `checkpoints/{s.system}/` trained by "
-                    f"`{system.config.get('training', {}).get('command', '?')}` at commit `{commit}`")
-            if s.system == MIDPOINT:
-                w = slider_weights(s.fusion)
-                what += (f"; fusion slider {s.fusion:+.2f} (weights jazz {w[0]:.2f}, {MIDPOINT} {w[1]:.2f}, "
-                         f"folk {w[2]:.2f})")
-        settings = (f"seed **{s.seed}**, {s.bars} bars of 4/4, tempo {s.tempo:g} bpm, temperature "
-                    f"{s.temperature:g}, instrument {s.instrument}" + (f", {n} melodies (seeds {s.seed}..{s.seed + n - 1})" if n > 1 else ""))
-        return f"{what}. Settings: {settings}." + (f" {primer_note}" if primer_note else "")
+    def provenance(self, s: Settings, n: int, primer_note: str = "") -> str:
+        """:func:`provenance` with the training record of the system's checkpoint here."""
+        training = None if s.system in REAL else self._system(s.system).config.get("training", {})
+        return provenance(s, n, primer_note, training)
 
     # files ------------------------------------------------------------------------------------
     def _file(self, name: str) -> Path:

@@ -157,3 +157,40 @@ def test_batch_zip_of_midi_and_wav(engine):
         assert rate == 44100 and np.abs(data).max() > 1000
         assert midi.midi_to_melody(z.read("02-rl-seed8.mid")).pitches == mels[1].pitches
     assert engine.verdict(mels).startswith("**Automatic judge on the batch:**")
+
+
+# what is written beside a melody: plain functions of their inputs; what the page is told ---------------
+class _StubJudge:
+    """Answers like fusion.evaluation.judge.Judge.judge, one fixed verdict per melody."""
+
+    def judge(self, melodies):
+        return [{"label": "mixture", "p_jazz": 0.5, "ood": 1.0, "threshold": 3.0,
+                 "opinions": {"pitch": 0.8, "rhythm": 0.2, "none": None}} for _ in melodies]
+
+
+def test_verdict_is_a_plain_function():
+    m = Melody((Note(60, 0.0, 1.0),))
+    assert "being trained" in D.verdict([m], None, ready=False)
+    assert D.verdict([m], None, ready=True, error="OSError: no data") == \
+        "*The automatic judge is not available: OSError: no data*"
+    one = D.verdict([m], _StubJudge())
+    assert one.startswith("**Automatic judge: mixture.**") and "pitch jazz (0.80), rhythm folk (0.20)" in one
+    assert D.verdict([m, m], _StubJudge()).startswith("**Automatic judge on the batch:** jazz 0, folk 0, mixture 2")
+
+
+def test_provenance_is_a_plain_function():
+    s = D.Settings(system=D.MIDPOINT, fusion=-0.5, bars=4, seed=9, instrument="Violin").checked()
+    text = D.provenance(s, 3, "Continues a file.", {"command": "python -m fusion train", "commit": {"commit": "abcdef123"}})
+    assert f"checkpoint `checkpoints/{D.MIDPOINT}/` trained by `python -m fusion train` at commit `abcdef1`" in text
+    assert "fusion slider -0.50 (weights jazz 0.50" in text and "seeds 9..11" in text
+    assert text.endswith("Continues a file.")
+    assert "trained by `?` at commit `?`" in D.provenance(D.Settings(system="gan"), 1)
+    assert "test split" in D.provenance(D.Settings(system="real jazz"), 1)
+
+
+def test_status_says_what_is_loaded(engine):
+    st = engine.status()
+    assert set(st.systems) == set(engine.systems) and "fusion" in st.systems
+    assert st.data_ready and st.error is None and st.judge == "ready" and st.judge_ready
+    assert [c.genre for c in st.corpora] == ["jazz", "folk"]
+    assert all(c.read >= c.kept > 0 and c.notes > 0 for c in st.corpora)
