@@ -28,7 +28,8 @@ def sampling_rule(name: str, extra: dict) -> dict:
         return {"combine": "product", "weights": [w, round(1 - w, 6)], "chosen_by": "mean blend reward",
                 "scores": extra["poe"]["scores"]}
     if name == "mle_t":
-        return {"temperature": extra["mle_t"]["temperature"], "chosen_by": "mean blend reward",
+        return {"temperature": extra["mle_t"]["temperature"],
+                "chosen_by": "mean blend reward, among temperatures within 0.05 nats/token of the best validation NLL",
                 "scores": extra["mle_t"]["scores"]}
     if name == "rl":
         return {"combine": "choice"}
@@ -57,12 +58,13 @@ def card(name: str, config: dict) -> str:
     rule = config.get("sampling", {})
     if rule.get("combine") == "product":
         lines += ["", "## Sampling", "", f"Product of experts p_A^w p_B^(1-w) with w = {rule['weights'][0]:g}, "
-                  f"chosen by the {rule['chosen_by']} of the genre critics among: "
+                  f"chosen by the {rule['chosen_by']} (genre critics; never the judge) among: "
                   + ", ".join(f"w = {k}: R = {v['R']:.3f}" for k, v in rule["scores"].items()) + "."]
     elif "temperature" in rule:
         lines += ["", "## Sampling", "", f"Temperature T = {rule['temperature']:g}, chosen by the "
-                  f"{rule['chosen_by']} of the genre critics among: "
-                  + ", ".join(f"T = {k}: R = {v['R']:.3f}" for k, v in rule["scores"].items()) + "."]
+                  f"{rule['chosen_by']} (genre critics and validation likelihood; never the judge) among: "
+                  + ", ".join(f"T = {k}: R = {v['R']:.3f}, val NLL {v.get('val_nll', float('nan')):.3f}"
+                              for k, v in rule["scores"].items()) + "."]
     for stage, recs in config.get("rounds", {}).items():
         cols = [c for c in ("param_l2_from_start", "param_max_from_start", "val_nll_jazz", "val_nll_folk", "R",
                             "w_D_F", "w_D_A", "w_D_B", "balance_D_A", "balance_D_B") if c in recs[-1]]

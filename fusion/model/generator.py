@@ -58,19 +58,22 @@ class Generator(nn.Module):
         h, state = self.lstm(self.drop(x), state)
         return self.out(self.drop(h)), state
 
-    def masked_log_probs(self, seq: torch.Tensor, grammar: Grammar, total: int | torch.Tensor) -> torch.Tensor:
+    def masked_log_probs(self, seq: torch.Tensor, grammar: Grammar, total: int | torch.Tensor,
+                         temperature: float = 1.0) -> torch.Tensor:
         """``log p(seq[:, t+1] | seq[:, :t+1])`` for every position, ``(B, L-1)``, under the
-        grammar-masked distribution (PAD targets give 0)."""
+        grammar-masked distribution at ``temperature`` (the one the sampler draws from; PAD
+        targets give 0)."""
         elapsed, allowed = grammar.teacher_masks(seq, total)
         logits, _ = self(seq[:, :-1], elapsed)
-        logp = torch.log_softmax(logits.masked_fill(~allowed, NEG_INF), dim=-1)
+        logp = torch.log_softmax(logits.masked_fill(~allowed, NEG_INF) / temperature, dim=-1)
         out = logp.gather(-1, seq[:, 1:, None]).squeeze(-1)
         return out.masked_fill(seq[:, 1:] == grammar.vocab.pad_id, 0.0)
 
-    def nll(self, seq: torch.Tensor, grammar: Grammar, total: int | torch.Tensor) -> tuple[torch.Tensor, int]:
+    def nll(self, seq: torch.Tensor, grammar: Grammar, total: int | torch.Tensor,
+            temperature: float = 1.0) -> tuple[torch.Tensor, int]:
         """Summed negative log-likelihood of the non-PAD targets, and their count (for a
         per-token mean: the MLE loss)."""
-        lp = self.masked_log_probs(seq, grammar, total)
+        lp = self.masked_log_probs(seq, grammar, total, temperature)
         n = int((seq[:, 1:] != grammar.vocab.pad_id).sum())
         return -lp.sum(), n
 

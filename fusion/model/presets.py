@@ -64,6 +64,7 @@ class Preset:
     select_samples: int = 256
     poe_weights: tuple = (0.3, 0.4, 0.5, 0.6, 0.7)
     mle_temperatures: tuple = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
+    temperature_nll_tolerance: float = 0.05  # nats/token above the best temperature's validation NLL
     # blend
     blend_teacher: int = 8192  # product-of-experts melodies: warm start and MLE anchor
     blend_warm_steps: int = 600
@@ -94,7 +95,7 @@ class Preset:
 #: has not reached those stages resumes under a preset that changes them
 LATE_SETTINGS = {
     "genre_critic": ("genre_critics",), "negative": ("genre_critics",), "calibration": ("genre_critics",),
-    "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",),
+    "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",), "temperature_nll": ("mle_temp",),
     "blend_": ("blend",), "fusion_": ("fusion",),
 }
 

@@ -262,13 +262,14 @@ class Trainer:
 
     # MLE --------------------------------------------------------------------------------------
     @torch.no_grad()
-    def val_nll(self, g: Generator, genre: str, split: str = "val") -> float:
-        """Mean negative log-likelihood per token (nats) of a split's windows."""
+    def val_nll(self, g: Generator, genre: str, split: str = "val", temperature: float = 1.0) -> float:
+        """Mean negative log-likelihood per token (nats) of a split's windows (under the
+        distribution sampled at ``temperature``)."""
         g.eval()
         seqs = self.data.seqs[genre, split]
         total, count = 0.0, 0
         for i in range(0, len(seqs), 256):
-            nll, n = g.nll(self.data.pad(seqs[i:i + 256]), self.grammar, self.ticks)
+            nll, n = g.nll(self.data.pad(seqs[i:i + 256]), self.grammar, self.ticks, temperature)
             total, count = total + float(nll), count + n
         g.train()
         return total / max(count, 1)
@@ -580,13 +581,21 @@ class Trainer:
         self.extra["poe"] = {"weight": best, "scores": {str(k): v for k, v in scores.items()}}
 
     def stage_mle_temp(self):
-        """The MLE generator's sampling temperature with the highest mean blend reward."""
+        """The MLE generator's sampling temperature: the highest mean blend reward among the
+        temperatures whose validation NLL (both genres, per token) is within
+        ``temperature_nll_tolerance`` of the best temperature's. The guard is needed because the
+        critics hardly penalise noise: without it the reward rises with T to the end of any grid."""
         p = self.preset
+        g = self.modules["G_MLE"]
         scores = {}
         for t in tqdm(p.mle_temperatures, desc="mle_temp: choosing T", disable=not self.progress):
-            scores[t] = self._selection_score([self.modules["G_MLE"]], (1.0,), "mixture", t)
+            scores[t] = self._selection_score([g], (1.0,), "mixture", t)
+            scores[t]["val_nll"] = round((self.val_nll(g, "jazz", temperature=t)
+                                          + self.val_nll(g, "folk", temperature=t)) / 2, 4)
             self.log({"stage": "mle_temp", "temperature": t, **scores[t]})
-        best = max(scores, key=lambda t: scores[t]["R"])
+        floor = min(v["val_nll"] for v in scores.values())
+        allowed = [t for t in scores if scores[t]["val_nll"] <= floor + p.temperature_nll_tolerance]
+        best = max(allowed, key=lambda t: scores[t]["R"])
         self.extra["mle_t"] = {"temperature": best, "scores": {str(k): v for k, v in scores.items()}}
 
     @torch.no_grad()
