@@ -70,16 +70,19 @@ def test_same_settings_and_seed_give_the_same_midi(engine):
 
 @pytest.mark.data
 @pytest.mark.slow
-def test_slider_middle_is_the_fusion_generator(engine):
-    s = D.Settings(system="fusion", fusion=0.0, bars=4, seed=5)
-    assert engine._sample(s, 3, None) == engine.systems["fusion"].sample(3, bars=4, seed=5)
+def test_slider_middle_is_the_midpoint_system(engine):
+    s = D.Settings(system=D.MIDPOINT, fusion=0.0, bars=4, seed=5)
+    assert engine._sample(s, 3, None) == engine.systems[D.MIDPOINT].sample(3, bars=4, seed=5)
+    # the slider applies to the midpoint system only
+    other = D.Settings(system="fusion", fusion=1.0, bars=4, seed=5)
+    assert engine._sample(other, 3, None) == engine.systems["fusion"].sample(3, bars=4, seed=5)
 
 
 @pytest.mark.parametrize("position,genre,other", [(-1.0, "jazz", "folk"), (1.0, "folk", "jazz")])
 @pytest.mark.data
 @pytest.mark.slow
 def test_slider_extremes_sound_like_their_genre(engine, position, genre, other):
-    mels = engine._sample(D.Settings(system="fusion", fusion=position, bars=4, seed=2), 80, None)
+    mels = engine._sample(D.Settings(system=D.MIDPOINT, fusion=position, bars=4, seed=2), 80, None)
     pc, du = features.NPD.histogram(mels), D.duration_classes(mels)
     real_pc, real_du = engine.real_histograms[genre]
     far_pc, far_du = engine.real_histograms[other]

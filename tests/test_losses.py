@@ -107,3 +107,13 @@ def test_policy_gradient_step_raises_probability_of_rewarded_sequence():
     opt.step()
     after = g.masked_log_probs(seq, G, 12).sum(1).detach()
     assert after[0] > before[0] and after[1] < before[1]
+
+
+def test_eq13_is_taken_per_fused_melody():
+    """A batch of G_F scores whose *mean* lies between the genres, but whose melodies lie outside
+    (half score like super-jazz, half like super-folk): the per-melody penalty sees it."""
+    d = {"xa": torch.tensor([3.0, 3.0]), "xb": torch.tensor([-1.0, -1.0]), "gf": torch.tensor([5.0, -3.0]),
+         "ga": torch.zeros(2), "gb": torch.zeros(2)}
+    assert losses.eq13_source_balance(d, "xa").item() == pytest.approx((2 * 2 + 2 * 2) / 2)
+    inside = dict(d, gf=torch.tensor([2.0, 0.0]))
+    assert losses.eq13_source_balance(inside, "xa").item() == pytest.approx(0)

@@ -61,3 +61,26 @@ def test_primer_is_kept():
     s = sample([g], [1.0], 4, 48, G, primer=primer, generator=torch.Generator().manual_seed(0))
     assert (s[:, 1:5] == torch.tensor(primer)).all()
     assert (G.elapsed(s)[:, -1] == 18 + 48).all()
+
+
+def test_product_of_experts_keeps_only_what_both_models_like():
+    allowed = torch.ones(1, 4, dtype=torch.bool)
+    l1 = torch.log(torch.tensor([[0.45, 0.45, 0.05, 0.05]]))
+    l2 = torch.log(torch.tensor([[0.05, 0.45, 0.45, 0.05]]))
+    p = next_token_probs([l1, l2], [0.5, 0.5], allowed, combine="product")
+    q = torch.sqrt(torch.tensor([0.45 * 0.05, 0.45 * 0.45, 0.05 * 0.45, 0.05 * 0.05]))
+    assert torch.allclose(p, q / q.sum())
+    assert int(p.argmax()) == 1  # the token both like, where the mixture would tie three ways
+    one = next_token_probs([l1, l2], [1.0, 0.0], allowed, combine="product")
+    assert torch.allclose(one, torch.tensor([[0.45, 0.45, 0.05, 0.05]]))
+    masked = allowed.clone()
+    masked[0, 1] = False
+    pm = next_token_probs([l1, l2], [0.5, 0.5], masked, combine="product")
+    assert pm[0, 1] == 0 and torch.isclose(pm.sum(), torch.tensor(1.0))
+
+
+def test_product_samples_are_valid_and_seeded():
+    g, h = model(0), model(1)
+    a = sample([g, h], [0.6, 0.4], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="product")
+    b = sample([g, h], [0.6, 0.4], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="product")
+    assert torch.equal(a, b) and G.is_valid(a, 96).all()
