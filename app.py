@@ -1,8 +1,8 @@
 """FusionGAN's browser app (Gradio) on http://127.0.0.1:7860: hear, see and download fused melodies.
 
-Tabs: **Demo** (pick a system, press Generate; the fusion slider; continue a melody; batches),
-**Evaluation** (the latest ``reports/`` of ``python -m fusion evaluate``), **Data** (what is
-loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page.
+Four tabs: **Demo** (pick a system, press Generate; the fusion slider; continue a melody;
+batches), **Evaluation** (the latest ``reports/`` of ``python -m fusion evaluate``), **Listening
+test** (taking part; the researchers' results), **Data** (what is loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page.
 
     .venv/bin/python app.py [--host 127.0.0.1] [--port 7860]      # or: make run
 
@@ -35,10 +35,13 @@ INTRO = """# FusionGAN: jazz and folk, fused
 FusionGAN learns to write melodies that are neither plain jazz nor plain folk but a blend of the two
 (after *Learning to Fuse Music Genres with Generative Adversarial Dual Learning*, ICDM 2017). Three
 neural networks were trained on real jazz solos (Weimar Jazz Database) and folk songs (Essen
-collection): one writes jazz, one folk, and the **Fusion** generator is trained to sit between them.
+collection): one writes jazz, one folk, and the paper's **Fusion** generator is trained to sit
+between them. **Blend**, this project's addition, is rewarded only for melodies that both a jazz
+critic and a folk critic accept, all through each melody.
 
 **Demo**: choose a system, press **Generate**, listen, and see the notes and how jazz-like or folk-like
-they are. Move the **fusion slider** to blend the jazz, fusion and folk generators note by note.
+they are. Move the **fusion slider** to mix the jazz generator, Blend and the folk generator note by
+note.
 **Evaluation**: how the systems measure up (the paper's Table I and more). **Data**: what is loaded.
 **Listening test**: take part in the survey at [/survey](/survey); researchers read its results at
 [/results](/results).
