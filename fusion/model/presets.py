@@ -51,8 +51,8 @@ class Preset:
     fusion_rounds: int = 10
     fusion_g_steps: int = 15
     fusion_d_steps: int = 5
-    fusion_pg_lr: float = 3e-4  # three times pg_lr: the first run's G_F hardly moved (docs/method.md)
-    fusion_mle_weight: float = 0.5
+    fusion_pg_lr: float = 3e-4  # G_F's: three times pg_lr, the first run's G_F hardly moved (docs/method.md)
+    fusion_mle_weight: float = 0.5  # G_F's anchor; G_A and G_B keep pg_lr and pg_mle_weight
     # genre critics C_A, C_B (Eq. 11) and their calibration (fusion.model.blend)
     genre_critic_steps: int = 300
     negatives_pool: int = 1024  # generated melodies per generator (G_A, G_B, MLE) the genre critics see

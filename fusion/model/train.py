@@ -665,7 +665,10 @@ class Trainer:
         critics = {"D_F": m["D_F"], "D_A": m["D_A"], "D_B": m["D_B"]}
         copts = {k: self.critic_opt(c) for k, c in critics.items()}
         gens = {"G_F": m["G_F"], "G_A": m["G_A"], "G_B": m["G_B"]}
-        gopts = {k: self.gen_opt(g, p.fusion_pg_lr) for k, g in gens.items()}
+        # G_F learns at fusion_pg_lr with a lighter anchor; G_A and G_B keep the pre-training's
+        # settings (at G_F's, the folk generator lost its genre: 91% "neither" in the evaluation)
+        gopts = {k: self.gen_opt(g, p.fusion_pg_lr if k == "G_F" else p.pg_lr) for k, g in gens.items()}
+        anchor_weights = {"G_F": p.fusion_mle_weight, "G_A": p.pg_mle_weight, "G_B": p.pg_mle_weight}
         nets = {k: rollout.make_rollout_net(g) for k, g in gens.items()}
         start = copy.deepcopy(m["G_F"].state_dict())
         updates = {  # critic, its objective and balance, its positive and negative sets
@@ -697,7 +700,7 @@ class Trainer:
                     bar.set_postfix(**{k: v["w"] for k, v in last.items()})
                 for step in range(p.fusion_g_steps):
                     rec = self.pg_step(gens[gkey], nets[gkey], gopts[gkey], rewards[gkey], anchor=anchors[gkey],
-                                       mle_weight=p.fusion_mle_weight)
+                                       mle_weight=anchor_weights[gkey])
                     self.log({"stage": "fusion", "phase": "generator", "round": r, "step": step, "model": gkey, **rec})
                     bar.update()
             self._round_report("fusion", r, m["G_F"], start, **{f"w_{k}": v["w"] for k, v in last.items()},
