@@ -200,12 +200,19 @@ class Trainer:
         """Resume from ``state.pt``; finished stages in ``redo`` (and all after them) run again."""
         if not self.state_path.exists():
             return
+        snapshot = self.run_dir / SNAPSHOT
         if redo:
             before = torch.load(self.state_path, map_location="cpu", weights_only=False)["done"]
             self.redone = [s for s in before if s not in forget(before, redo)]
-            if any(STAGES.index(s) <= STAGES.index("blend") for s in self.redone):
-                (self.run_dir / SNAPSHOT).unlink(missing_ok=True)
+            if any(STAGES.index(s) < STAGES.index("blend") for s in self.redone):
+                snapshot.unlink(missing_ok=True)
         self.adopt(self.state_path, redo=redo)
+        if self.redone and snapshot.exists():
+            # the fusion stage trains G_A, G_B, G_F and the critics in place: running it again
+            # starts from their state before it, kept in the snapshot
+            kept = torch.load(snapshot, map_location=self.device, weights_only=False)["modules"]
+            for k, sd in kept.items():
+                self.modules[k].load_state_dict(sd)
 
     def adopt(self, path: Path, check: bool = True, redo=()) -> None:
         """Take the finished stages, modules and facts of a saved state. A state written under
