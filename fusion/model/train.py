@@ -207,6 +207,8 @@ class Trainer:
             if any(STAGES.index(s) < STAGES.index("blend") for s in self.redone):
                 snapshot.unlink(missing_ok=True)
         self.adopt(self.state_path, redo=redo)
+        for stage in self.redone:  # their per-round records are made again
+            self.extra.get("rounds", {}).pop(stage, None)
         if self.redone and snapshot.exists():
             # the fusion stage trains G_A, G_B, G_F and the critics in place: running it again
             # starts from their state before it, kept in the snapshot
@@ -616,6 +618,10 @@ class Trainer:
         return {"param_l2_from_start": round(sq ** 0.5, 4), "param_max_from_start": round(big, 5)}
 
     def _round_report(self, stage: str, r: int, g: Generator, start: dict, **more) -> dict:
+        """Log and keep G's distance from ``start`` and its validation NLL per genre after round
+        ``r`` of ``stage`` (round -1: before the first); a stage's records start afresh."""
+        if r == -1:
+            self.extra.setdefault("rounds", {})[stage] = []
         rec = {"stage": stage, "phase": "round", "round": r, **self._distance(g, start),
                "val_nll_jazz": round(self.val_nll(g, "jazz"), 4), "val_nll_folk": round(self.val_nll(g, "folk"), 4),
                **more}
