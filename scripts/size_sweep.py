@@ -12,13 +12,17 @@ import argparse
 import dataclasses
 import json
 import random
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from fusion.model.generator import Generator, GeneratorConfig
-from fusion.model.presets import PRESETS
-from fusion.model.train import Trainer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fusion.model.generator import Generator, GeneratorConfig  # noqa: E402
+from fusion.model.presets import PRESETS  # noqa: E402
+from fusion.model.train import Trainer  # noqa: E402
 
 CANDIDATES = [(32, 32), (32, 64), (64, 128), (64, 256)]
 
