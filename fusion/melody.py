@@ -38,6 +38,7 @@ class Note(NamedTuple):
 
     @property
     def end(self) -> float:
+        """End of the note in beats (quarter notes): ``onset + duration``."""
         return self.onset + self.duration
 
 
@@ -73,18 +74,48 @@ class Melody:
 
     @property
     def pitches(self) -> list[int]:
+        """The MIDI pitches of the notes, in time order."""
         return [n.pitch for n in self.notes]
 
     def __len__(self) -> int:
         return len(self.notes)
 
     def replace(self, **changes) -> "Melody":
-        """A copy with some fields changed (dataclasses.replace)."""
+        """A copy with some fields changed (``dataclasses.replace``).
+
+        Parameters
+        ----------
+        **changes
+            New values of :class:`Melody` fields by name (``notes``, ``genre``, ``tempo``, ...).
+
+        Returns
+        -------
+        Melody
+            A new melody; ``self`` is unchanged (melodies are frozen).
+
+        Raises
+        ------
+        TypeError
+            For a name that is not a field of :class:`Melody`.
+        """
         return dataclasses.replace(self, **changes)
 
     # ----------------------------------------------------------------------------------------
     def transpose(self, semitones: int) -> "Melody":
-        """Shift every pitch (and the key tonic) by ``semitones``."""
+        """Shift every pitch (and the key tonic) by ``semitones``.
+
+        Parameters
+        ----------
+        semitones : int
+            The interval in semitones (positive: up). Pitches are not checked against the MIDI
+            range 0-127.
+
+        Returns
+        -------
+        Melody
+            The transposed melody: ``key_tonic`` moves by the same interval (modulo 12) and
+            ``transposition`` adds ``semitones``. With ``semitones == 0`` it is ``self``.
+        """
         if semitones == 0:
             return self
         notes = tuple(Note(n.pitch + semitones, n.onset, n.duration) for n in self.notes)
@@ -98,13 +129,38 @@ class Melody:
         before them are moved one tick later (a fast quintuplet run keeps all its notes); a note
         lasts at least one tick and is cut where the next note starts. Durations are measured to
         the rounded end, so a note ending on a grid line keeps its exact length.
+
+        Parameters
+        ----------
+        ticks_per_beat : int, optional
+            Grid resolution in ticks per beat (quarter note); default :data:`TICKS_PER_BEAT` = 12.
+
+        Returns
+        -------
+        Melody
+            The same melody with onsets and durations on the grid, still in beats; every note
+            is kept (see :meth:`to_ticks`).
         """
         ticks = self.to_ticks(ticks_per_beat)
         notes = tuple(Note(p, on / ticks_per_beat, d / ticks_per_beat) for p, on, d in ticks)
         return self.replace(notes=notes)
 
     def to_ticks(self, ticks_per_beat: int = TICKS_PER_BEAT) -> list[tuple[int, int, int]]:
-        """The quantized notes as integer ``(pitch, onset_tick, duration_ticks)`` triples."""
+        """The quantized notes as integer ``(pitch, onset_tick, duration_ticks)`` triples.
+
+        The rounding rules are those of :meth:`quantize`.
+
+        Parameters
+        ----------
+        ticks_per_beat : int, optional
+            Grid resolution in ticks per beat (quarter note); default :data:`TICKS_PER_BEAT` = 12.
+
+        Returns
+        -------
+        list of tuple of (int, int, int)
+            Per note, in time order: MIDI pitch, onset in ticks from beat 0 and duration in
+            ticks (at least 1); notes never overlap.
+        """
         out: list[list[int]] = []
         for n in self.notes:
             on = round(n.onset * ticks_per_beat)
@@ -119,7 +175,22 @@ class Melody:
 
     def window(self, start: float, length: float) -> "Melody":
         """The notes that start in ``[start, start + length)``, shifted to begin at 0 and cut at
-        the window's end. Used to cut training windows of whole bars."""
+        the window's end. Used to cut training windows of whole bars.
+
+        Parameters
+        ----------
+        start : float
+            Start of the window in beats (quarter notes) from the melody's beat 0.
+        length : float
+            Length of the window in beats.
+
+        Returns
+        -------
+        Melody
+            The window, with the melody's metadata; onsets are relative to ``start`` and
+            ``extra["window_start"]`` records ``start`` (beats). A leading rest is kept as a gap
+            before the first note; the duration is not padded to ``length``.
+        """
         stop = start + length
         onset = lambda n: n.onset  # noqa: E731 - notes are sorted by onset: binary search
         lo = bisect.bisect_left(self.notes, start, key=onset)
@@ -133,7 +204,22 @@ class Melody:
         """Build a melody from ``(pitch, onset, duration)`` triples in any order, keeping one
         voice, the highest sounding note (the "skyline"): sorted by onset, the highest pitch
         wins at a shared onset; a lower note that starts while a higher one sounds is dropped; a
-        higher note cuts the one sounding before it."""
+        higher note cuts the one sounding before it.
+
+        Parameters
+        ----------
+        notes : iterable of (int, float, float)
+            MIDI pitch, onset in beats (quarter notes) and duration in beats. Notes with a
+            duration of zero or less are dropped.
+        **meta
+            Other :class:`Melody` fields (``genre``, ``source_id``, ``title``, ``meter``,
+            ``tempo``, ...).
+
+        Returns
+        -------
+        Melody
+            One voice in time order; its notes do not overlap and are not quantized.
+        """
         ordered = sorted(((int(p), float(o), float(d)) for p, o, d in notes), key=lambda t: (t[1], -t[0]))
         kept: list[Note] = []
         for p, o, d in ordered:

@@ -158,16 +158,33 @@ class Corpus:
 
     @property
     def read(self) -> int:
-        """Pieces read from the source."""
+        """Number of pieces read from the source (before filtering)."""
         return len(self.all_pieces)
 
     @property
     def notes(self) -> int:
-        """Notes in all pieces read."""
+        """Number of notes in all pieces read (before filtering)."""
         return sum(len(m) for m in self.all_pieces)
 
     def windows(self, split: str) -> list[Melody]:
-        """The split's training windows (computed once)."""
+        """The split's training windows (computed once).
+
+        Parameters
+        ----------
+        split : {"train", "val", "test"}
+            Which split.
+
+        Returns
+        -------
+        list of Melody
+            Windows of ``settings.window_beats`` beats starting on bar lines (see the module
+            function :func:`windows`), piece by piece; the list is cached, do not change it.
+
+        Raises
+        ------
+        KeyError
+            For an unknown split.
+        """
         if split not in self._windows:
             self._windows[split] = [w for m in self.pieces[split] for w in windows(m, self.settings)]
         return self._windows[split]
@@ -176,7 +193,26 @@ class Corpus:
                   rng: random.Random | None = None) -> list[list[int]]:
         """Token id sequences of the split's windows, each spanning exactly ``window_beats``.
         ``augment=(low, high)`` transposes each window by a random number of semitones in that
-        range (key-invariant training); pitches leaving the vocabulary's range are not shifted."""
+        range (key-invariant training); pitches leaving the vocabulary's range are not shifted.
+
+        Parameters
+        ----------
+        split : {"train", "val", "test"}
+            Which split.
+        vocab : Vocabulary
+            The token vocabulary (12 ticks per beat).
+        augment : tuple of (int, int), optional
+            Range of random transpositions in semitones; a window that would leave the
+            vocabulary's pitch range is kept untransposed. None: no transposition.
+        rng : random.Random, optional
+            Random source of the transpositions (default: seeded with ``settings.split_seed``).
+
+        Returns
+        -------
+        list of list of int
+            One token id sequence per window, without BOS and EOS, padded with a final rest to
+            ``window_beats`` beats (``window_beats * 12`` ticks).
+        """
         rng = rng or random.Random(self.settings.split_seed)
         out = []
         for w in self.windows(split):
@@ -189,7 +225,29 @@ class Corpus:
 
 
 def load(genre: str, settings: Settings = Settings()) -> Corpus:
-    """A genre's corpus under ``settings`` (parsing from the cache when possible)."""
+    """A genre's corpus under ``settings`` (parsing from the cache when possible).
+
+    Parameters
+    ----------
+    genre : {"jazz", "folk"}
+        Which corpus: X_A (jazz) or X_B (folk).
+    settings : Settings, optional
+        Source, mode filter, window length and hop (beats), split seed and fractions.
+
+    Returns
+    -------
+    Corpus
+        The kept pieces (tonic C, quantized to 12 ticks per beat) by split, with the pieces
+        read, the unreadable ones and the filter counts.
+
+    Raises
+    ------
+    ValueError
+        For an unknown genre.
+    FileNotFoundError
+        When the genre's source (``auto``) is not on disk
+        (``python -m fusion data download`` fetches it).
+    """
     source = source_of(genre, settings)
     melodies, errors = parsed(genre, source)
     pieces, counts = kept(normalised(melodies), settings)

@@ -97,7 +97,28 @@ def _draw(melodies: list[Melody], n: int, seed: int) -> list[Melody]:
 
 
 def melody_sets(options: Options, data: Data) -> dict[str, list[Melody]]:
-    """Each system's samples and the held-out real reference rows (module docstring)."""
+    """Each system's samples and the held-out real reference rows (module docstring).
+
+    Parameters
+    ----------
+    options : Options
+        ``systems``, ``samples``, ``bars`` (of 4/4), ``seed`` and ``checkpoints`` are used.
+    data : Data
+        The real windows; the reference rows are drawn from the validation split.
+
+    Returns
+    -------
+    dict of str to list of Melody
+        System name -> its ``samples`` melodies, then ``"real jazz"`` and ``"real folk"`` ->
+        as many validation windows (fewer if the split is smaller), drawn without replacement.
+
+    Raises
+    ------
+    ValueError
+        A system name is not a trained system of the registry.
+    FileNotFoundError
+        A system has no checkpoint.
+    """
     out = {}
     for name in options.systems:
         out[name] = systems.load_generator(name, options.checkpoints).sample(
@@ -160,7 +181,34 @@ def _interval(data, statistic, resamples: int, method: str, seed: int):
 def score_table(sets: dict[str, list[Melody]], refs: dict[str, list[Melody]], feats, resamples: int,
                 seed: int = 0, method: str = "BCa", log=lambda msg: None) -> pd.DataFrame:
     """Distances, Diff, Ratio and Balance of every set against X_A = ``refs['jazz']`` and X_B =
-    ``refs['folk']`` for ``feats``, with bootstrap intervals for Ratio and Balance."""
+    ``refs['folk']`` for ``feats``, with bootstrap intervals for Ratio and Balance.
+
+    Parameters
+    ----------
+    sets : dict of str to list of Melody
+        The sets to score, by name (:func:`melody_sets`).
+    refs : dict of str to list of Melody
+        ``{"jazz": X_A, "folk": X_B}`` (:meth:`Data.references`).
+    feats : sequence of features
+        The histogram features (e.g. :data:`fusion.evaluation.features.NOTE_FEATURES`: DD, NPD);
+        each is scored with its metrics (:func:`fusion.evaluation.distances.metrics_of`).
+    resamples : int
+        Bootstrap resamples.
+    seed : int, optional
+        Seed of the bootstrap.
+    method : {"BCa", "percentile"}, optional
+        ``scipy.stats.bootstrap`` interval method (95% intervals).
+    log : callable, optional
+        Called with a progress line per set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (set, feature, metric) with the columns :data:`SCORE_COLUMNS`: the
+        distances ``d_jazz`` and ``d_folk`` (in the metric's units), ``diff``, ``ratio`` and
+        ``balance``, the intervals ``ci_low``/``ci_high`` (Ratio) and
+        ``balance_ci_low``/``balance_ci_high``, and ``n_melodies``.
+    """
     ca, cb = _stacked_counts(refs["jazz"], feats), _stacked_counts(refs["folk"], feats)
     rows = []
     for name, melodies in sets.items():
@@ -198,7 +246,28 @@ def with_paper(table: pd.DataFrame) -> pd.DataFrame:
 def novelty_table(sets: dict[str, list[Melody]], index: novelty.NgramIndex, resamples: int,
                   seed: int = 0, method: str = "BCa") -> pd.DataFrame:
     """Per set: the share of its 8-note n-grams found verbatim in the training pieces and the
-    share of its melodies with at least one such n-gram, with bootstrap intervals."""
+    share of its melodies with at least one such n-gram, with bootstrap intervals.
+
+    Parameters
+    ----------
+    sets : dict of str to list of Melody
+        The sets to measure, by name.
+    index : novelty.NgramIndex
+        The n-grams of the training pieces.
+    resamples : int
+        Bootstrap resamples (over melodies).
+    seed : int, optional
+        Seed of the bootstrap.
+    method : {"BCa", "percentile"}, optional
+        ``scipy.stats.bootstrap`` interval method (95% intervals).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set: ``ngrams`` (count), ``copied_share`` (fraction 0-1 of the n-grams,
+        with ``ci_low``/``ci_high``), ``melodies_with_copy`` (fraction 0-1 of the melodies, with
+        ``melodies_ci_low``/``melodies_ci_high``) and ``n_melodies``.
+    """
     rows = []
     for name, melodies in sets.items():
         found = np.array([index.copied(m) for m in melodies], float)
@@ -251,7 +320,33 @@ def judge_table(sets: dict[str, list[Melody]], judge: judging.Judge, resamples: 
                 method: str = "BCa") -> pd.DataFrame:
     """The automatic Table II: label shares (percent), Fusion Level (percent, paper's formula) and
     mean P(jazz), and the per-melody fusion measures of :func:`melody_flags` (percent), with
-    bootstrap intervals over melodies."""
+    bootstrap intervals over melodies.
+
+    The Fusion Level is ``1 - (|j - f| + n) / (j + f + m + n)`` with j, f, m, n the shares of
+    melodies judged jazz, folk, mixture and neither.
+
+    Parameters
+    ----------
+    sets : dict of str to list of Melody
+        The sets to judge, by name.
+    judge : judging.Judge
+        The fitted automatic judge.
+    resamples : int
+        Bootstrap resamples (over melodies).
+    seed : int, optional
+        Seed of the bootstrap.
+    method : {"BCa", "percentile"}, optional
+        ``scipy.stats.bootstrap`` interval method (95% intervals).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per set: ``n_melodies``; ``jazz``, ``folk``, ``mixture``, ``neither`` (percent);
+        ``fl`` with ``fl_ci_low``/``fl_ci_high`` (percent) and ``paper_fl`` (the paper's value or
+        NaN); ``p_jazz`` (probability 0-1) with its interval; ``mixture_share``,
+        ``neither_share``, ``between``, ``mixture_time``, ``mixture_aspect``, ``fused_aspect``
+        (percent), each with ``_ci_low``/``_ci_high``.
+    """
     rows = []
     for name, melodies in sets.items():
         verdicts = judge.judge(melodies)
@@ -296,7 +391,34 @@ class Results:
 
 
 def evaluate(options: Options, data: Data | None = None, log=print) -> Results:
-    """Run the whole evaluation (module docstring)."""
+    """Run the whole evaluation (module docstring).
+
+    Parameters
+    ----------
+    options : Options
+        Samples per system, bars, seed, bootstrap resamples and interval method, systems,
+        checkpoint folder, judge training size and window length in beats.
+    data : Data, optional
+        The real windows (default: loaded with ``options.window_beats``).
+    log : callable, optional
+        Called with progress lines (default ``print``).
+
+    Returns
+    -------
+    Results
+        Table I (with the paper's Ratio), the sequential measures, novelty, the automatic Table
+        II (with the judge's own "real jazz" and "real folk" rows drawn from the test split), the
+        judge's accuracy on test windows, the normalised note-feature histograms of every set and
+        of X_A and X_B, and ``facts`` (options, timings in seconds, reference sizes, n-gram index
+        size, the judge's facts and threshold).
+
+    Raises
+    ------
+    ValueError
+        A system name is not a trained system of the registry.
+    FileNotFoundError
+        A system has no checkpoint.
+    """
     t0 = time.time()
     timings = {}
     data = data or Data.load(options.window_beats)

@@ -44,7 +44,21 @@ PIECES = ("whole", "first", "second")
 def halves(seq: torch.Tensor, grammar: Grammar) -> tuple[torch.Tensor, torch.Tensor]:
     """The first and second half of token sequences ``(B, L)`` (BOS .. EOS PAD*), each as a
     sequence BOS .. EOS PAD* of its own: an event (and its duration tokens) goes to the half in
-    which it starts; the middle is half of each row's total ticks."""
+    which it starts; the middle is half of each row's total ticks.
+
+    Parameters
+    ----------
+    seq : torch.Tensor
+        Token ids ``(B, L)``, each row BOS, events with their duration tokens, EOS, PAD.
+    grammar : Grammar
+        The grammar of the vocabulary (it knows each token's kind and ticks, 12 per beat).
+
+    Returns
+    -------
+    tuple of (torch.Tensor, torch.Tensor)
+        The first and the second half, each ``(B, L')`` with its own length ``L'``. An event
+        that starts at or after the middle (``2 * onset >= total``) belongs to the second half.
+    """
     vocab = grammar.vocab
     ticks = grammar.ticks[seq]
     before = torch.cumsum(ticks, 1) - ticks  # ticks elapsed before each token
@@ -69,12 +83,28 @@ def halves(seq: torch.Tensor, grammar: Grammar) -> tuple[torch.Tensor, torch.Ten
 
 
 def pieces(seq: torch.Tensor, grammar: Grammar) -> dict[str, torch.Tensor]:
+    """``{"whole": seq, "first": ..., "second": ...}``: the sequences and their :func:`halves`."""
     first, second = halves(seq, grammar)
     return {"whole": seq, "first": first, "second": second}
 
 
 def softmin(a: torch.Tensor, b: torch.Tensor, tau: float = TAU) -> torch.Tensor:
-    """``-tau log((e^(-a/tau) + e^(-b/tau)) / 2)``: a smooth minimum of two acceptances."""
+    """``-tau log((e^(-a/tau) + e^(-b/tau)) / 2)``: a smooth minimum of two acceptances.
+
+    Parameters
+    ----------
+    a, b : torch.Tensor
+        Acceptances (calibrated critic scores: 0 = the other genre's real music, 1 = its own),
+        of broadcastable shapes.
+    tau : float, optional
+        Temperature (default :data:`TAU` = 0.1): the smaller, the closer to ``min(a, b)``.
+
+    Returns
+    -------
+    torch.Tensor
+        The soft minimum, elementwise; equal to ``a`` when ``a == b`` and never above
+        ``min(a, b) + tau * log 2``.
+    """
     return -tau * (torch.logaddexp(-a / tau, -b / tau) - torch.log(torch.tensor(2.0)))
 
 
@@ -88,7 +118,23 @@ class Calibration:
     @torch.no_grad()
     def fit(cls, critic_a: Critic, critic_b: Critic, jazz: torch.Tensor, folk: torch.Tensor,
             grammar: Grammar) -> "Calibration":
-        """Calibrate on real token sequences ``jazz`` and ``folk`` (held-out windows)."""
+        """Calibrate on real token sequences ``jazz`` and ``folk`` (held-out windows).
+
+        Parameters
+        ----------
+        critic_a, critic_b : Critic
+            The jazz critic C_A and the folk critic C_B (put in eval mode).
+        jazz, folk : torch.Tensor
+            Token ids ``(N, L)`` of real jazz and real folk windows (BOS .. EOS PAD*).
+        grammar : Grammar
+            The grammar of the vocabulary, to cut the halves.
+
+        Returns
+        -------
+        Calibration
+            ``means[critic, piece, genre]``: the mean raw score of critic ``"A"`` or ``"B"`` on
+            the windows' whole / first / second halves of each genre (the critic's own units).
+        """
         means = {}
         for genre, seq in (("jazz", jazz), ("folk", folk)):
             for piece, x in pieces(seq, grammar).items():
@@ -98,7 +144,20 @@ class Calibration:
         return cls(means)
 
     def acceptances(self, s_a: torch.Tensor, s_b: torch.Tensor, piece: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """Jazz acceptance a (real folk 0, real jazz 1) and folk acceptance b (real jazz 0, real folk 1)."""
+        """Jazz acceptance a (real folk 0, real jazz 1) and folk acceptance b (real jazz 0, real folk 1).
+
+        Parameters
+        ----------
+        s_a, s_b : torch.Tensor
+            Raw scores of C_A and C_B on the same melodies.
+        piece : {"whole", "first", "second"}
+            Which calibration to use.
+
+        Returns
+        -------
+        tuple of (torch.Tensor, torch.Tensor)
+            ``a`` and ``b`` (module docstring); the denominators are at least 1e-6.
+        """
         m = self.means
         a = (s_a - m["A", piece, "folk"]) / max(m["A", piece, "jazz"] - m["A", piece, "folk"], 1e-6)
         b = (s_b - m["B", piece, "jazz"]) / max(m["B", piece, "folk"] - m["B", piece, "jazz"], 1e-6)
@@ -120,7 +179,26 @@ def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tenso
 def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
                  grammar: Grammar) -> dict[str, torch.Tensor]:
     """Per melody: acceptances ``a_<piece>``, ``b_<piece>``, soft minima ``fuse_<piece>`` and the
-    reward ``R`` (module docstring), each ``(B,)``."""
+    reward ``R`` (module docstring), each ``(B,)``.
+
+    Parameters
+    ----------
+    critic_a, critic_b : Critic
+        The jazz critic C_A and the folk critic C_B (put in eval mode).
+    calibration : Calibration
+        Their means on real jazz and real folk (:meth:`Calibration.fit`).
+    seq : torch.Tensor
+        Token ids ``(B, L)`` of the melodies (BOS .. EOS PAD*).
+    grammar : Grammar
+        The grammar of the vocabulary, to cut the halves.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        Keys ``a_whole``, ``b_whole``, ``fuse_whole`` and the same for ``first`` and ``second``,
+        and ``R``, the mean of the three ``fuse_`` values; all unitless (acceptance scale) and
+        computed without gradients.
+    """
     critic_a.eval()
     critic_b.eval()
     out = {}
@@ -136,5 +214,23 @@ def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, s
 
 def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
            grammar: Grammar) -> torch.Tensor:
-    """The blend reward R ``(B,)`` of token sequences (module docstring)."""
+    """The blend reward R ``(B,)`` of token sequences (module docstring).
+
+    Parameters
+    ----------
+    critic_a, critic_b : Critic
+        The jazz critic C_A and the folk critic C_B.
+    calibration : Calibration
+        Their means on real jazz and real folk (:meth:`Calibration.fit`).
+    seq : torch.Tensor
+        Token ids ``(B, L)`` of the melodies (BOS .. EOS PAD*).
+    grammar : Grammar
+        The grammar of the vocabulary, to cut the halves.
+
+    Returns
+    -------
+    torch.Tensor
+        ``R`` ``(B,)`` of :func:`reward_parts`: about 0 for pure jazz or pure folk, near 1/2 for
+        a melody that both critics find half their own throughout (no gradients).
+    """
     return reward_parts(critic_a, critic_b, calibration, seq, grammar)["R"]

@@ -34,7 +34,35 @@ from fusion.model.grammar import Grammar
 def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,
                      temperature: float = 1.0, top_k: int = 0, combine: str = "mixture") -> torch.Tensor:
     """The sampling distribution ``(B, V)`` for one step (see module docstring); ``combine`` is
-    ``"mixture"`` (weighted sum of the models' distributions) or ``"product"`` (weighted product)."""
+    ``"mixture"`` (weighted sum of the models' distributions) or ``"product"`` (weighted product).
+
+    Parameters
+    ----------
+    logits : sequence of torch.Tensor
+        One ``(B, V)`` tensor of next-token logits per model (B rows, V tokens); a model whose
+        weight is 0 is skipped (its entry may be None).
+    weights : sequence of float
+        The mixing weights ``w_i``, one per model (not necessarily summing to 1).
+    allowed : torch.Tensor
+        Boolean grammar mask ``(B, V)`` (:meth:`fusion.model.grammar.Grammar.allowed`).
+    temperature : float, optional
+        Softmax temperature ``T`` (> 0); 1 samples the models as trained.
+    top_k : int, optional
+        Keep only the ``k`` most probable tokens of each row (ties at the k-th value are kept);
+        0 keeps all.
+    combine : {"mixture", "product"}, optional
+        How the models' distributions are combined.
+
+    Returns
+    -------
+    torch.Tensor
+        Probabilities ``(B, V)``: zero outside ``allowed``, each row summing to 1.
+
+    Raises
+    ------
+    ValueError
+        For ``temperature <= 0``, an unknown ``combine``, or when every weight is zero.
+    """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     if combine not in ("mixture", "product"):
@@ -70,7 +98,39 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
     ``logits[i]`` ``(B, V)`` and ``states[i]`` are model i's output and LSTM state after the rows'
     tokens so far; ``last`` the last token, ``elapsed`` its ticks, ``total`` the ticks each row must
     span, ``has_note`` whether a row holds a note yet. Returns the new tokens ``(B, S)``. At most ``2 * max(total - elapsed) + 1`` steps: every
-    event takes at least one tick."""
+    event takes at least one tick.
+
+    Parameters
+    ----------
+    models : sequence of Generator
+        The generators, in the order of ``weights``.
+    weights : sequence of float
+        Mixing weights (see :func:`next_token_probs`); a model of weight 0 is never run.
+    logits : list of torch.Tensor
+        ``logits[i]`` ``(B, V)``: model i's next-token logits after the tokens so far (updated in
+        place as tokens are drawn).
+    states : list
+        ``states[i]``: model i's LSTM state after the tokens so far (updated in place).
+    last : torch.Tensor
+        The last token id of each row, ``(B,)``.
+    elapsed : torch.Tensor
+        Ticks (12 per beat) elapsed after the last token of each row, ``(B,)``.
+    total : torch.Tensor
+        Ticks each row must span in all, ``(B,)``.
+    has_note : torch.Tensor
+        Boolean ``(B,)``: whether a row holds a note yet.
+    grammar : Grammar
+        The grammar that masks invalid tokens.
+    temperature, top_k, combine
+        As in :func:`next_token_probs`.
+    generator : torch.Generator, optional
+        Random number generator for ``torch.multinomial`` (reproducible draws).
+
+    Returns
+    -------
+    torch.Tensor
+        The new token ids ``(B, S)``; each row's melody ends with EOS, then PAD to length S.
+    """
     out = []
     limit = int((total - elapsed).max().item()) * 2 + 2
     for _ in range(limit):
@@ -97,7 +157,38 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
            primer: Sequence[int] = (), combine: str = "mixture") -> torch.Tensor:
     """``n`` sequences ``(n, L)``: BOS, the ``primer`` tokens (if any), then ``ticks`` ticks of new
     melody, EOS, PAD. The models are put in eval mode for the call; ``combine`` as in
-    :func:`next_token_probs`."""
+    :func:`next_token_probs`.
+
+    Parameters
+    ----------
+    models : sequence of Generator
+        The generators, in the order of ``weights``.
+    weights : sequence of float
+        Mixing weights (see :func:`next_token_probs`); one generator: ``(1.0,)``.
+    n : int
+        Number of sequences (>= 1).
+    ticks : int
+        Length of the new melody in ticks (12 per beat; >= 1), after the primer.
+    grammar : Grammar
+        The grammar that keeps every sequence a valid melody of exactly that length.
+    temperature, top_k, combine
+        As in :func:`next_token_probs`.
+    generator : torch.Generator, optional
+        Random number generator for the draws (the same seed gives the same sequences).
+    primer : sequence of int, optional
+        Token ids of a melody to continue, without BOS or EOS
+        (:meth:`fusion.data.tokens.Vocabulary.encode`).
+
+    Returns
+    -------
+    torch.Tensor
+        Token ids ``(n, L)``; each model's train/eval mode is restored afterwards.
+
+    Raises
+    ------
+    ValueError
+        For ``n < 1`` or ``ticks < 1``, and as :func:`next_token_probs`.
+    """
     if n < 1 or ticks < 1:
         raise ValueError(f"need n >= 1 and ticks >= 1, got n={n}, ticks={ticks}")
     device = grammar.device

@@ -37,10 +37,23 @@ SYSTEMS = {spec.name: (list(spec.modules), spec.description) for spec in registr
 
 
 def default_root() -> Path:
+    """The project's checkpoint folder, ``<project>/checkpoints``."""
     return paths.PROJECT_ROOT / "checkpoints"
 
 
 def available(root: str | Path | None = None) -> list[str]:
+    """The trained systems that have a checkpoint on disk.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        The checkpoint folder (default ``checkpoints/`` of the project).
+
+    Returns
+    -------
+    list of str
+        System names, in the registry's order, whose ``<root>/<name>/config.json`` exists.
+    """
     root = Path(root) if root else default_root()
     return [s for s in SYSTEMS if (root / s / "config.json").exists()]
 
@@ -61,12 +74,49 @@ class System:
 
     @property
     def description(self) -> str:
+        """The one-line description from the checkpoint's ``config.json`` ("" if none)."""
         return self.config.get("description", "")
 
     def sample(self, n: int = 1, bars: int = 4, seed: int = 0, temperature: float = 1.0, top_k: int = 0,
                primer: Melody | None = None, beats_per_bar: int = 4) -> list[Melody]:
         """``n`` melodies of ``bars`` new bars (4/4 by default), reproducible from ``seed``. With a
-        ``primer``, each melody is the primer followed by its continuation."""
+        ``primer``, each melody is the primer followed by its continuation.
+
+        How the members make one melody follows the checkpoint's ``sampling`` rule (module
+        docstring): one member drawn at random per melody, or every token from the product of
+        the members' distributions (PoE); RM and MC draw from their note distribution.
+
+        Parameters
+        ----------
+        n : int, optional
+            Number of melodies, 1 to 10,000.
+        bars : int, optional
+            New bars per melody, 1 to 256; each lasts ``beats_per_bar`` beats, so a melody gets
+            ``bars * beats_per_bar * 12`` new ticks.
+        seed : int, optional
+            Random seed: the same seed (and arguments) gives the same melodies.
+        temperature : float, optional
+            Softmax temperature (> 0), multiplied by the checkpoint's own ``temperature``
+            (``sampling`` in ``config.json``, default 1). Ignored by RM and MC.
+        top_k : int, optional
+            Sample among the k most probable tokens only; 0 keeps all. Ignored by RM and MC.
+        primer : Melody, optional
+            A melody to continue; it is quantized to the 12-ticks-per-beat grid.
+        beats_per_bar : int, optional
+            Beats (quarter notes) per bar; the melodies' meter is ``(beats_per_bar, 4)``.
+
+        Returns
+        -------
+        list of Melody
+            ``n`` melodies in beats; ``genre`` is the system's name, ``title``
+            ``"<name> seed <seed> #<i>"``, and ``extra`` records the system, seed, temperature,
+            top_k and the melody's index.
+
+        Raises
+        ------
+        ValueError
+            For ``n`` or ``bars`` out of range (or a ``temperature`` that is not positive).
+        """
         if not 1 <= n <= 10_000:
             raise ValueError(f"n must be in 1..10000, got {n}")
         if not 1 <= bars <= 256:
@@ -146,7 +196,31 @@ def load_generator(name: str, root: str | Path | None = None) -> System:
 
 def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list[Generator] = (),
           distribution: NoteDistribution | None = None, card: str = "") -> None:
-    """Write one checkpoint folder (see module docstring)."""
+    """Write one checkpoint folder (see module docstring).
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to write (created if needed; files in it are overwritten).
+    name : str
+        The system's name, stored in the weights file's metadata.
+    config : dict
+        The system's configuration; ``kind`` (and for LSTM systems ``members`` and
+        ``generator``) is added before it is written to ``config.json``.
+    vocab : Vocabulary
+        The token vocabulary, written to ``vocab.json``.
+    models : list of Generator, optional
+        The generators of an LSTM system, saved to ``weights.safetensors`` with the prefixes
+        ``member0.``, ``member1.``, ...
+    distribution : NoteDistribution, optional
+        The note distribution of RM or MC, written to ``distribution.json`` instead of weights.
+    card : str, optional
+        The model card, written to ``README.md``.
+
+    Returns
+    -------
+    None
+    """
     folder.mkdir(parents=True, exist_ok=True)
     vocab.save(folder / "vocab.json")
     if distribution is not None:
@@ -181,7 +255,40 @@ class Mixture:
 
     def sample(self, n: int = 1, bars: int = 4, seed: int = 0, temperature: float = 1.0, top_k: int = 0,
                primer: Melody | None = None, beats_per_bar: int = 4) -> list[Melody]:
-        """As :meth:`System.sample`: ``n`` melodies of ``bars`` new bars, reproducible from ``seed``."""
+        """As :meth:`System.sample`: ``n`` melodies of ``bars`` new bars, reproducible from ``seed``.
+
+        Every token is drawn from the weighted mixture of the parts' next-token distributions.
+
+        Parameters
+        ----------
+        n : int, optional
+            Number of melodies (>= 1).
+        bars : int, optional
+            New bars per melody (>= 1), ``bars * beats_per_bar * 12`` ticks.
+        seed : int, optional
+            Random seed: the same seed (and arguments) gives the same melodies.
+        temperature : float, optional
+            Softmax temperature (> 0), applied as given (the parts' own checkpoint temperatures
+            are not used).
+        top_k : int, optional
+            Sample among the k most probable tokens only; 0 keeps all.
+        primer : Melody, optional
+            A melody to continue; each melody is the primer followed by its continuation.
+        beats_per_bar : int, optional
+            Beats (quarter notes) per bar; the melodies' meter is ``(beats_per_bar, 4)``.
+
+        Returns
+        -------
+        list of Melody
+            ``n`` melodies in beats; ``genre`` is the mixture's name, ``title``
+            ``"<name> seed <seed> #<i>"``, and ``extra`` records the mixture's name, the seed,
+            temperature, top_k, the weights by part name and the melody's index.
+
+        Raises
+        ------
+        ValueError
+            For ``n < 1``, ``bars < 1`` or a ``temperature`` that is not positive.
+        """
         primer_ids = self.vocab.encode(primer) if primer is not None and primer.notes else []
         gen = torch.Generator().manual_seed(seed * 1009)
         seqs = sample_tokens([p.models[0] for p in self.parts], list(self.weights), n,

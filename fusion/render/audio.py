@@ -56,7 +56,14 @@ class AudioError(RuntimeError):
 
 
 def bundled_soundfont() -> Path:
-    """Path of the General MIDI SoundFont that ships with pretty_midi."""
+    """Path of the General MIDI SoundFont that ships with pretty_midi.
+
+    Returns
+    -------
+    Path
+        The absolute path of :data:`BUNDLED_SF2` (``TimGM6mb.sf2``, about 6 MB) inside the
+        installed pretty_midi package; it is not checked that the file exists.
+    """
     import pretty_midi
 
     return Path(pretty_midi.__file__).resolve().parent / BUNDLED_SF2
@@ -87,7 +94,18 @@ def _check_soundfont(path: Path) -> None:
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
-    """Float audio in [-1, 1] as 16-bit PCM samples."""
+    """Float audio in [-1, 1] as 16-bit PCM samples.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray
+        Samples in [-1, 1] (full scale); values outside are clipped.
+
+    Returns
+    -------
+    numpy.ndarray
+        int16 samples of the same shape, ``round(x * 32767)``.
+    """
     audio = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
     return np.round(audio * 32767.0).astype(np.int16)
 
@@ -100,6 +118,26 @@ class Renderer:
     longer music is refused with a ValueError before any sample is made. Raises
     :class:`AudioError` when FluidSynth is missing or the SoundFont cannot be loaded. Use as a
     context manager or call :meth:`close`.
+
+    Parameters
+    ----------
+    sf2_path : str or os.PathLike, optional
+        A SoundFont 2 (``.sf2``) file; default :func:`bundled_soundfont`.
+    sample_rate : int, optional
+        Samples per second (Hz), an integer from 8000 to 192000; default 44100.
+    effects : bool, optional
+        Turn on FluidSynth's reverb and chorus (a roomier sound whose samples differ from one
+        render to the next); default False (dry and reproducible).
+    max_seconds : float, optional
+        Longest music one render accepts, in seconds; default :data:`MAX_RENDER_SECONDS` = 600.
+
+    Raises
+    ------
+    ValueError
+        For a ``sample_rate`` that is not an integer from 8000 to 192000.
+    AudioError
+        FluidSynth is missing, or the SoundFont is missing, unreadable, not a SoundFont 2 or
+        cannot be loaded.
     """
 
     def __init__(self, sf2_path: str | os.PathLike | None = None,
@@ -146,6 +184,7 @@ class Renderer:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` has been called (the renderer can no longer render)."""
         return self._closed
 
     def close(self) -> None:
@@ -217,6 +256,33 @@ class Renderer:
         file's own instruments for a PrettyMIDI); ``tempo`` in beats per minute (default: the
         melody's). The audio is peak-normalised to :data:`PEAK`; a melody without notes gives one
         second of silence; music longer than ``max_seconds`` raises ValueError.
+
+        Parameters
+        ----------
+        melody_or_pm : Melody or pretty_midi.PrettyMIDI
+            What to play; a melody is written with :func:`fusion.render.midi.melody_to_midi`.
+        program : int, optional
+            General MIDI program number 0-127. For a PrettyMIDI it replaces the program of every
+            non-drum instrument (the file itself is not changed).
+        tempo : float, optional
+            Tempo in beats (quarter notes) per minute, melodies only (default: the melody's).
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 mono samples at ``sample_rate`` Hz, peak-normalised to :data:`PEAK` (0.9),
+            starting at beat 0 and lasting the music's length in seconds plus the last note's
+            release (one second of silence for a melody without notes).
+
+        Raises
+        ------
+        ValueError
+            Music longer than ``max_seconds``, a ``tempo`` given with a PrettyMIDI, or an
+            invalid ``program``, ``tempo`` or note (as :func:`~fusion.render.midi.melody_to_midi`).
+        TypeError
+            ``melody_or_pm`` is neither a Melody nor a PrettyMIDI.
+        AudioError
+            The renderer has been closed.
         """
         pm = self._to_midi(melody_or_pm, program, tempo)
         seconds = pm.get_end_time()

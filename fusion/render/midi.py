@@ -88,6 +88,31 @@ def melody_to_midi(melody: Melody, tempo: float | None = None, program: int = 0,
     MIDI instrument 0-127 (0 = acoustic grand piano, 65 = alto sax, 73 = flute, ...); every note
     gets ``velocity`` (1-127). Beat ``b`` is placed at ``b * 60 / tempo`` seconds, which the
     480-ticks-per-beat file stores as tick ``b * 480`` exactly for grid positions.
+
+    Parameters
+    ----------
+    melody : Melody
+        The melody; onsets and durations in beats (quarter notes). Notes of zero length are
+        skipped.
+    tempo : float, optional
+        Tempo in beats (quarter notes) per minute, > 0 (default: ``melody.tempo``).
+    program : int, optional
+        General MIDI program number 0-127 (0 = acoustic grand piano).
+    velocity : int, optional
+        MIDI velocity 1-127 of every note.
+
+    Returns
+    -------
+    pretty_midi.PrettyMIDI
+        One non-drum instrument named after the melody's title (or genre), at
+        :data:`RESOLUTION` = 480 ticks per beat, with the melody's meter as time signature (4/4
+        when it has none or one MIDI cannot store).
+
+    Raises
+    ------
+    ValueError
+        For a tempo that is not a positive finite number, ``program`` or ``velocity`` out of
+        range, a pitch outside 0-127 or a negative onset.
     """
     tempo = float(melody.tempo if tempo is None else tempo)
     if not tempo > 0 or tempo == float("inf"):
@@ -116,14 +141,54 @@ def melody_to_midi(melody: Melody, tempo: float | None = None, program: int = 0,
 
 
 def midi_bytes(melody: Melody, **kw) -> bytes:
-    """The Standard MIDI File of :func:`melody_to_midi` (same keyword arguments) as bytes."""
+    """The Standard MIDI File of :func:`melody_to_midi` (same keyword arguments) as bytes.
+
+    Parameters
+    ----------
+    melody : Melody
+        The melody (times in beats).
+    **kw
+        ``tempo`` (beats per minute), ``program`` (General MIDI program 0-127) and ``velocity``
+        (1-127), as in :func:`melody_to_midi`.
+
+    Returns
+    -------
+    bytes
+        The file's contents (480 ticks per beat).
+
+    Raises
+    ------
+    ValueError
+        As :func:`melody_to_midi`.
+    """
     buffer = io.BytesIO()
     melody_to_midi(melody, **kw).write(buffer)
     return buffer.getvalue()
 
 
 def save_midi(melody: Melody, path: str | os.PathLike, **kw) -> Path:
-    """Write the melody to a ``.mid`` file (keyword arguments of :func:`melody_to_midi`)."""
+    """Write the melody to a ``.mid`` file (keyword arguments of :func:`melody_to_midi`).
+
+    Parameters
+    ----------
+    melody : Melody
+        The melody (times in beats).
+    path : str or os.PathLike
+        Where to write; an existing file is overwritten.
+    **kw
+        ``tempo`` (beats per minute), ``program`` (General MIDI program 0-127) and ``velocity``
+        (1-127), as in :func:`melody_to_midi`.
+
+    Returns
+    -------
+    Path
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`melody_to_midi`.
+    """
     path = Path(path)
     path.write_bytes(midi_bytes(melody, **kw))
     return path
@@ -218,6 +283,30 @@ def load_midi(source: MidiSource, max_bytes: int = MAX_MIDI_BYTES) -> pretty_mid
 
     Raises :class:`MidiTooLargeError`, :class:`NotMidiError` or :class:`CorruptMidiError`; the
     notes are not checked (see :func:`midi_to_melody`).
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, bytearray, memoryview or binary file object
+        The MIDI data; a RIFF-wrapped MIDI file (``.rmi``) is unwrapped.
+    max_bytes : int, optional
+        Largest accepted size in bytes (default :data:`MAX_MIDI_BYTES`, 1 MB); at most
+        ``max_bytes + 1`` bytes are read.
+
+    Returns
+    -------
+    pretty_midi.PrettyMIDI
+        The parsed file (times in seconds, as pretty_midi keeps them).
+
+    Raises
+    ------
+    MidiTooLargeError
+        The data is larger than ``max_bytes``.
+    NotMidiError
+        The data is empty, opened as text, or does not start with ``MThd``.
+    CorruptMidiError
+        The data cannot be parsed.
+    TypeError
+        ``source`` is none of the accepted types.
     """
     return _load(source, max_bytes)[0]
 
@@ -270,6 +359,37 @@ def midi_to_melody(source: MidiSource, genre: str | None = None, source_id: str 
 
     ``source_id`` and ``title`` default to the file name (or ``"midi"`` for bare bytes).
     Raises a :class:`MidiFileError` subclass for every unusable file.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, bytearray, memoryview or binary file object
+        The MIDI data (see :func:`load_midi`).
+    genre : str, optional
+        The melody's genre (default None: unknown).
+    source_id : str, optional
+        Where the melody came from (default: the file name, or ``"midi"`` for bare bytes).
+    title : str, optional
+        The melody's title (default: the file name without its extension; "" for bare bytes).
+    max_bytes : int, optional
+        Largest accepted size in bytes (default :data:`MAX_MIDI_BYTES`, 1 MB).
+
+    Returns
+    -------
+    Melody
+        One voice with onsets and durations in beats (quarter notes), the first tempo in beats
+        per minute, the first meter, no key; ``extra`` holds ``midi_notes`` and
+        ``dropped_notes``.
+
+    Raises
+    ------
+    MidiTooLargeError, NotMidiError, CorruptMidiError
+        As :func:`load_midi` (``CorruptMidiError`` also when the notes cannot be timed).
+    DrumOnlyError
+        The file's only notes are drums (channel 10).
+    EmptyMidiError
+        The file has no notes, or only pitched notes of zero length.
+    TypeError
+        ``source`` is none of the accepted types.
     """
     pm, name = _load(source, max_bytes)
     try:
