@@ -357,7 +357,8 @@ def midi_to_melody(source: MidiSource, genre: str | None = None, source_id: str 
     is left unknown. ``extra`` records ``midi_notes`` (pitched notes in the file) and
     ``dropped_notes`` (those not in the melody).
 
-    ``source_id`` and ``title`` default to the file name (or ``"midi"`` for bare bytes).
+    ``source_id`` defaults to the file name (``"midi"`` for bare bytes), ``title`` to the file
+    name without its extension (empty for bare bytes).
     Raises a :class:`MidiFileError` subclass for every unusable file.
 
     Parameters
