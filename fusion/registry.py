@@ -113,8 +113,9 @@ NEURAL: tuple[str, ...] = tuple(s.name for s in SPECS if s.neural)
 LISTENING_SYSTEMS: tuple[str, ...] = tuple(s.name for s in SPECS if s.listening_test and s.trained)
 #: the fusing systems the per-melody measures are headlined for
 FUSING: tuple[str, ...] = tuple(s.name for s in SPECS if s.group in ("paper", "new"))
-#: the system at the midpoint of the demo's fusion slider (jazz at -1, folk at +1): the best-fusing
-#: system of reports/evaluation.md
+#: the system at the midpoint of the demo's fusion slider (jazz at -1, folk at +1): Blend, which with
+#: PoE fuses best in reports/evaluation.md (the highest mixture and fused-in-aspect shares, the
+#: fewest "neither"; PoE, a product of two models, cannot be mixed token by token)
 SLIDER_MIDPOINT = "blend"
 
 
