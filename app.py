@@ -224,12 +224,11 @@ def make_server_app(demo: Demo, database_url: str | None = None):
     results at ``/results`` (``listening_test.web``), on one FastAPI app."""
     from fastapi import FastAPI
 
-    from listening_test import db, flow, web
+    from listening_test import db, web
 
     sessions = db.sessions(db.make_engine(database_url))
     api = FastAPI(title="FusionGAN", docs_url=None, redoc_url=None, openapi_url=None)
-    api.include_router(web.survey_routes(flow.Survey(sessions)))
-    api.include_router(web.results_routes(sessions))
+    web.install(api, sessions, completion_url=config.completion_url())
     page = build_app(demo)
     return gr.mount_gradio_app(api, page, path="/", theme=page.theme_for_launch, max_file_size=MAX_UPLOAD,
                                allowed_paths=[str(REPORTS)], footer_links=[], show_error=True)

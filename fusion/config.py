@@ -16,6 +16,12 @@ Variable                      Default (when unset or empty)           Meaning
                                                                       (:mod:`listening_test.web`); ``python -m
                                                                       listening_test simulate`` needs the running
                                                                       app's.
+``FUSION_COMPLETION_URL``     none: the code is shown, no redirect    Where a finished participant is sent, with
+                                                                      ``{code}`` replaced by their completion code
+                                                                      (e.g. Prolific's ``https://app.prolific.com/
+                                                                      submissions/complete?cc={code}``).
+``FUSION_STARTS_PER_HOUR``    ``60``                                  New survey attempts one client address may
+                                                                      start per hour, per app process (0: no limit).
 ``FUSION_HOST``               ``127.0.0.1``                           Where ``app.py`` listens (``--host`` wins).
 ``FUSION_PORT``               ``7860``                                The port of ``app.py`` (``--port`` wins).
 ``GRADIO_ANALYTICS_ENABLED``  ``False``, set by ``app.py`` (and the   Gradio's usage analytics, kept off so that
@@ -53,6 +59,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", "SQLite survey.sqlite in the survey folder", "the listening test's database"),
     Variable("FUSION_SURVEY_DIR", ".survey/ in the project", "folder of the SQLite survey database"),
     Variable("FUSION_RESEARCHER_TOKEN", "none: the results pages are disabled", "the researchers' password"),
+    Variable("FUSION_COMPLETION_URL", "none: the completion code is shown, no redirect",
+             "where a finished participant is sent ({code} is replaced by the completion code)"),
+    Variable("FUSION_STARTS_PER_HOUR", "60", "new survey attempts per client address per hour (0: no limit)"),
     Variable("FUSION_HOST", "127.0.0.1", "where app.py listens"),
     Variable("FUSION_PORT", "7860", "the port of app.py"),
     Variable("GRADIO_ANALYTICS_ENABLED", "False (set by app.py unless already set)", "Gradio's usage analytics"),
@@ -104,6 +113,32 @@ def researcher_token() -> str | None:
     return get("FUSION_RESEARCHER_TOKEN")
 
 
+DEFAULT_STARTS_PER_HOUR = 60
+
+
+def completion_url() -> str | None:
+    """``$FUSION_COMPLETION_URL``, or None. Raises ValueError unless it is an http(s) URL with
+    ``{code}`` in it (where the completion code goes)."""
+    value = get("FUSION_COMPLETION_URL")
+    if value is None:
+        return None
+    if not value.startswith(("https://", "http://")) or "{code}" not in value:
+        raise ValueError("FUSION_COMPLETION_URL must be an http(s) URL containing {code}, e.g. "
+                         f"https://app.prolific.com/submissions/complete?cc={{code}}; got {value!r}")
+    return value
+
+
+def starts_per_hour() -> int:
+    """``$FUSION_STARTS_PER_HOUR``, default 60: new survey attempts per client address per hour
+    (0: no limit). Raises ValueError unless a whole number >= 0."""
+    value = get("FUSION_STARTS_PER_HOUR")
+    if value is None:
+        return DEFAULT_STARTS_PER_HOUR
+    if not value.isdigit():
+        raise ValueError(f"FUSION_STARTS_PER_HOUR must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
 def host() -> str:
     """``$FUSION_HOST``, default ``127.0.0.1``: the app's address."""
     return get("FUSION_HOST") or DEFAULT_HOST
@@ -135,5 +170,5 @@ def quiet_telemetry() -> None:
         os.environ.setdefault(name, value)
 
 
-__all__ = ["VARIABLES", "Variable", "browser_path", "cache_dir", "data_dir", "database_url", "get", "host",
-           "port", "quiet_telemetry", "researcher_token", "survey_dir"]
+__all__ = ["VARIABLES", "Variable", "browser_path", "cache_dir", "completion_url", "data_dir", "database_url", "get",
+           "host", "port", "quiet_telemetry", "researcher_token", "starts_per_hour", "survey_dir"]

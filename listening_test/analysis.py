@@ -14,12 +14,19 @@
   ``P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1))``, ``P = mean P_i``,
   ``p_j = sum_i n_ij / sum_i n_i``, ``P_e = sum_j p_j^2``, ``kappa = (P - P_e) / (1 - P_e)``
   (Fleiss 1971, eq. 1-9; reduces to it when every clip has the same number of raters).
-* **Exports**: the raw answers and the table as CSV, every text cell that a spreadsheet would read
-  as a formula (starting with ``= + - @``, a tab or a carriage return) prefixed with ``'``.
+* **Exports**: the raw answers and the table as CSV (:func:`safe_csv`), following OWASP's "CSV
+  injection" guidance: every field quoted; every text cell that a spreadsheet would read as a formula
+  prefixed with ``'``. A cell is neutralised when it, or any part of it after a comma, a semicolon,
+  a tab, a carriage return, a line feed or a pipe, starts (after spaces and quotes) with
+  ``= + - @`` or their full-width forms ``＝ ＋ － ＠``, a tab or a carriage return, so that it is
+  inert in comma and semicolon locales alike, even when a spreadsheet splits a quoted field.
 """
 from __future__ import annotations
 
+import csv
 import io
+import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -37,23 +44,29 @@ def answers_frame(sessions) -> pd.DataFrame:
     """Every answer with its clip's role, system and true genre, one row each."""
     with sessions() as s:
         rows = s.execute(
-            select(Participant.id, Participant.external_id, Answer.position, Answer.question, Answer.choice,
+            select(Participant.id, Participant.external_id, Participant.study_id, Participant.session_id,
+                   Answer.position, Answer.question, Answer.choice,
                    Answer.answered_at, Stimulus.id, Stimulus.role, Stimulus.system, Stimulus.genre)
             .join(Answer, Answer.participant_id == Participant.id)
             .join(Assignment, (Assignment.participant_id == Answer.participant_id)
                   & (Assignment.position == Answer.position))
             .join(Stimulus, Stimulus.id == Assignment.stimulus_id)).all()
-    return pd.DataFrame(rows, columns=["participant", "external_id", "position", "question", "choice", "answered_at",
+    return pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "position", "question",
+                                       "choice", "answered_at",
                                        "stimulus", "role", "system", "genre"])
 
 
-def assignment_of(sessions, token: str) -> list[dict]:
-    """The clips of one participant in order: position, phase, role, system, true genre."""
+def assignment_of(sessions, secret: str) -> list[dict]:
+    """The clips of the attempt with this browser secret, in order: position, phase, role, system,
+    true genre (for the simulated crowd, which knows its own secret)."""
+    from listening_test.flow import secret_hash
+
     with sessions() as s:
         rows = s.execute(select(Assignment.position, Assignment.phase, Stimulus.role, Stimulus.system, Stimulus.genre)
                          .join(Participant, Participant.id == Assignment.participant_id)
                          .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
-                         .where(Participant.token == str(token)).order_by(Assignment.position)).all()
+                         .where(Participant.secret_hash == secret_hash(str(secret)))
+                         .order_by(Assignment.position)).all()
     return [dict(position=p, phase=ph, role=r, system=sy, genre=g) for p, ph, r, sy, g in rows]
 
 
@@ -140,13 +153,26 @@ def fleiss_kappa_of(counts: np.ndarray) -> float:
     return float((p_i.mean() - p_e) / (1 - p_e)) if p_e < 1 else float("nan")
 
 
-def safe_csv(df: pd.DataFrame) -> str:
-    """CSV text with spreadsheet formula injection neutralised (module docstring)."""
-    def cell(v):
-        if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + v
-        return v
+FORMULA_START = set("=+-@\t\r＝＋－＠")
+_SEGMENT = re.compile(r"(^|[,;\t\r\n|])([ \"']*)(?=[=+\-@\t\r＝＋－＠])")
 
+
+def neutralise(value):
+    """A cell as :func:`safe_csv` writes it: text that could start a formula, at its start or after
+    a separator inside it, gets a ``'`` in front (module docstring); anything else is unchanged."""
+    if not isinstance(value, str):
+        return value
+    return _SEGMENT.sub(lambda m: m.group(1) + m.group(2) + "'", value)
+
+
+def safe_csv(df: pd.DataFrame) -> str:
+    """CSV text with spreadsheet formula injection neutralised (module docstring): every field
+    quoted, every cell passed through :func:`neutralise`."""
     buf = io.StringIO()
-    df.map(cell).to_csv(buf, index=False)
+    df.map(neutralise).to_csv(buf, index=False, quoting=csv.QUOTE_ALL, na_rep="")
     return buf.getvalue()
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts, NaN as None."""
+    return json.loads(df.to_json(orient="records"))

@@ -1,18 +1,26 @@
-"""Storage of the listening test: four tables, any SQLAlchemy database.
+"""Storage of the listening test: five tables, any SQLAlchemy database.
 
 * ``stimuli``      -- one clip: its role (``qualification``, ``main`` or ``catch``), the system or
   control it stands for, the audio (WAV bytes) and MIDI, its length in seconds, its metadata;
-* ``participants`` -- a token (secret, in the participant's URL), the crowd platform's id
-  (``PROLIFIC_PID``, unique), a seed for their order, a completion code;
+* ``participants`` -- one attempt at the survey: the SHA-256 of its secret (the secret itself lives
+  only in the participant's browser, in an HttpOnly cookie), the crowd platform's ids
+  (``PROLIFIC_PID``, normalised and unique; ``STUDY_ID``, ``SESSION_ID``), a resume code for a
+  second device, a seed for their order, how many questions are answered, a completion code;
 * ``assignments``  -- the clips a participant hears, by position, and when each was first served;
 * ``answers``      -- one row per (participant, position, question); the unique key makes a
-  retried request idempotent and a duplicate impossible, whatever the number of app processes.
+  retried request idempotent and a duplicate impossible, whatever the number of app processes;
+* ``counters``     -- named counters; the row ``assign`` is the lock that makes clip assignment
+  atomic (every start updates it first, so starts run one after another on every database).
 
 The database is ``DATABASE_URL`` when set (e.g. ``postgresql+psycopg://user@127.0.0.1/survey``),
 else a SQLite file ``survey.sqlite`` in the survey folder (``$FUSION_SURVEY_DIR``, default
 ``.survey/``), opened in WAL mode (readers never block the writer; a committed answer survives a
-crash) with a busy timeout, so that concurrent participants queue instead of failing. Both
-variables are read through :mod:`fusion.config`.
+crash). Both variables are read through :mod:`fusion.config`.
+
+**Never wait long.** A write that cannot get its lock within :data:`LOCK_WAIT_S` (SQLite's busy
+timeout; PostgreSQL's ``lock_timeout``, with a ``statement_timeout`` of :data:`STATEMENT_S`) fails
+at once with :class:`~sqlalchemy.exc.OperationalError`, which the web layer answers with 503 and
+``Retry-After``: a locked or slow database costs a participant a retry, never a stalled server.
 """
 from __future__ import annotations
 
@@ -20,8 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, UniqueConstraint,
-                        create_engine, event)
+                        create_engine, event, insert, inspect, select, text)
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from fusion import config, paths
@@ -51,9 +60,13 @@ class Stimulus(Base):
 class Participant(Base):
     __tablename__ = "participants"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    external_id: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # sha256 hex of the cookie
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # PROLIFIC_PID
+    study_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resume_code: Mapped[str] = mapped_column(String(16), unique=True)
     seed: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer, default=0)  # questions answered so far (the next step)
     completion_code: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -81,6 +94,22 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class Counter(Base):
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+LOCK_WAIT_S = 0.5  # longest wait for a lock before a request is answered 503
+STATEMENT_S = 5.0  # longest statement on PostgreSQL
+#: the columns each table must have; an older database lacking one is rebuilt (if no one started) or refused
+REQUIRED = {"participants": {"secret_hash", "resume_code", "answered", "study_id", "session_id"}}
+
+
+class SchemaError(RuntimeError):
+    """The database was made by an older version of the survey and holds participants."""
+
+
 def survey_dir() -> Path:
     """``$FUSION_SURVEY_DIR``, or ``.survey/`` in the project."""
     return config.survey_dir() or paths.PROJECT_ROOT / ".survey"
@@ -100,20 +129,49 @@ def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default :func:`database_url`) with the tables created."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": LOCK_WAIT_S, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")  # an acknowledged answer is on disk
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_S * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10)  # one per worker thread
+        options = f"-c lock_timeout={int(LOCK_WAIT_S * 1000)} -c statement_timeout={int(STATEMENT_S * 1000)}"
+        engine = create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10,  # one per worker thread
+                               pool_timeout=LOCK_WAIT_S * 4, connect_args={"options": options})
+    _upgrade(engine)
     Base.metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:  # the assignment lock's row
+            if conn.execute(select(Counter.value).where(Counter.name == "assign")).first() is None:
+                conn.execute(insert(Counter).values(name="assign", value=0))
+    except IntegrityError:  # another process made it at the same moment
+        pass
     return engine
+
+
+def _upgrade(engine: Engine) -> None:
+    """Rebuild the participant tables of a database made by an older version, if no one has
+    started on it; otherwise raise :class:`SchemaError` (the answers are never dropped)."""
+    tables = inspect(engine).get_table_names()
+    stale = [t for t, cols in REQUIRED.items()
+             if t in tables and not cols <= {c["name"] for c in inspect(engine).get_columns(t)}]
+    if not stale:
+        return
+    with engine.connect() as conn:
+        started = conn.execute(text("SELECT count(*) FROM participants")).scalar()
+    if started:
+        raise SchemaError(f"the survey database {engine.url.render_as_string(hide_password=True)} was made by an "
+                          f"older FusionGAN and holds {started} participants: keep it for its answers and start "
+                          "a new database (DATABASE_URL or FUSION_SURVEY_DIR), then `python -m listening_test prepare`")
+    with engine.begin() as conn:
+        for t in ("answers", "assignments", "participants"):
+            if t in tables:
+                conn.execute(text(f"DROP TABLE {t}"))
 
 
 def sessions(engine: Engine) -> sessionmaker:

@@ -2,38 +2,55 @@
 
 Steps (the paper's three, plus consent and a completion code):
 
-1. ``start``: a participant is created with a secret token (or found again by the crowd platform's
-   id, e.g. ``PROLIFIC_PID``, or by their token), and their clips are assigned at once;
+1. ``begin``: after consent, an *attempt* is created. Its key is a random 144-bit secret that only
+   the participant's browser holds (the web layer keeps it in an HttpOnly cookie; the database
+   keeps its SHA-256). The crowd platform's ids (``PROLIFIC_PID``, ``STUDY_ID``, ``SESSION_ID``)
+   are recorded, never trusted: a PID identifies, it does not authenticate. The clips are assigned
+   at once;
 2. qualification: ``qualification`` real clips, question ``genre``: jazz / folk / neither;
 3. for each main clip: ``fusion`` (pure jazz / pure folk / mixture / neither), then
    ``musicality`` (expert / newbie / robot) for the same clip;
-4. a completion code.
+4. a completion code (and the study's completion URL, when configured).
+
+**Identity.** The browser's secret opens the attempt. A PID already used by an attempt that this
+browser does not hold is refused with a clear message (status 409, ``reason: "elsewhere"``): the
+second device continues only with the attempt's *resume code* (shown to the participant on every
+page), which moves the attempt to the new browser. A PID in the link that differs from the
+browser's attempt starts a new attempt (a shared lab computer: the second person is never given
+the first person's session). Ids are normalised (:func:`normalise_id`: Unicode NFKC, trimmed,
+case-folded, 1 to 64 printable characters, no spaces), so ``ABC`` and ``abc`` are one person.
 
 **Balance.** Every participant hears exactly one clip of each system and of each control
 (:data:`MAIN_GROUPS`), so every system receives the same number of answers however many
 participants finish, and whichever app process served them. Within a system, the clip assigned
-least often so far is chosen (ties at random). The order of the main clips is shuffled from the
-participant's seed; the catch trials are spread evenly through them.
+least often so far is chosen (ties at random), counting the attempts that have answered at least
+one question or began less than :data:`ABANDON_AFTER` ago (abandoned attempts stop counting).
+Assignment is atomic: every start first updates the ``assign`` counter row, which serialises
+starts on SQLite and PostgreSQL alike, so the spread within a system stays at most one under any
+concurrency. The order of the main clips is shuffled from the participant's seed; the catch trials
+are spread evenly through them.
 
-**Rules for an answer** (checked on the server, in one transaction):
-the token must be known; the choice must be one of the question's; the (position, question) must
-be the participant's current one (clips are answered in order, each question once); a retried
-request with the same answer is acknowledged again and changes nothing, a different answer to an
-answered question is refused; the first question of a clip is refused until the clip's length has
-passed since its audio was first served.
+**Rules for an answer** (checked on the server, in one short transaction: one read, one insert,
+one guarded update): the attempt must be known; the choice must be one of the question's; the
+(position, question) must be the participant's current one (clips are answered in order, each
+question once); a retried request with the same answer is acknowledged again and changes nothing,
+a different answer to an answered question is refused; the first question of a clip is refused
+until the clip's length has passed since its audio was first served.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import string
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from listening_test.db import Answer, Assignment, Participant, Stimulus, now
+from listening_test.db import Answer, Assignment, Counter, Participant, Stimulus, now
 from listening_test.stimuli import CONTROLS, SYSTEMS
 
 QUESTIONS = {"genre": ("jazz", "folk", "neither"),
@@ -42,14 +59,20 @@ QUESTIONS = {"genre": ("jazz", "folk", "neither"),
 PHASE_QUESTIONS = {"qualification": ("genre",), "main": ("fusion", "musicality")}
 MAIN_GROUPS = SYSTEMS + CONTROLS
 TOLERANCE_S = 0.25  # clock and network slack on the "listened to the whole clip" rule
+ABANDON_AFTER = timedelta(minutes=30)  # an attempt with no answer after this stops counting for balance
+ID_MAX = 64
+SECRET_BYTES = 18  # 144 bits
+RESUME_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed on phones
+RESUME_LENGTH = 10  # 30**10: 49 bits
 
 
 class SurveyError(Exception):
-    """A refused request: ``status`` (HTTP code) and a message for the participant."""
+    """A refused request: ``status`` (HTTP code), a message for the participant, and optionally a
+    machine-readable ``reason`` (e.g. ``"elsewhere"``, ``"no_attempt"``)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, reason: str | None = None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.reason = status, message, reason
 
 
 @dataclass(frozen=True)
@@ -58,64 +81,199 @@ class Design:
     catch: int = 2
 
 
+@dataclass(frozen=True)
+class Ids:
+    """The crowd platform's ids of an attempt, already normalised (:func:`normalise_id`)."""
+
+    participant: str | None = None  # PROLIFIC_PID
+    study: str | None = None  # STUDY_ID
+    session: str | None = None  # SESSION_ID
+
+    @classmethod
+    def of(cls, participant=None, study=None, session=None) -> "Ids":
+        return cls(normalise_id(participant, "PROLIFIC_PID"), normalise_id(study, "STUDY_ID"),
+                   normalise_id(session, "SESSION_ID"))
+
+
+def normalise_id(value, name: str = "the participant id") -> str | None:
+    """A platform id as stored: NFKC, trimmed, case-folded; None for None or blank. Raises
+    :class:`SurveyError` (400) unless it is text of 1 to :data:`ID_MAX` printable characters
+    without spaces."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SurveyError(400, f"{name} must be text")
+    v = unicodedata.normalize("NFKC", value).strip().casefold()
+    if not v:
+        return None
+    if len(v) > ID_MAX or not v.isprintable() or any(c.isspace() for c in v):
+        raise SurveyError(400, f"{name} must be 1 to {ID_MAX} printable characters without spaces")
+    return v
+
+
+def secret_hash(secret: str) -> str:
+    """What the database keeps of a browser's secret: its SHA-256, hex."""
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+
+def valid_secret(secret) -> bool:
+    """Whether a cookie value can be a secret we issued (URL-safe base64 of 18 bytes)."""
+    return isinstance(secret, str) and len(secret) == 24 and all(c.isalnum() or c in "-_" for c in secret)
+
+
+def normalise_resume_code(code) -> str:
+    if not isinstance(code, str):
+        raise SurveyError(400, "the resume code must be text")
+    c = "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch not in " -")
+    if len(c) != RESUME_LENGTH or any(ch not in RESUME_ALPHABET for ch in c):
+        raise SurveyError(400, f"a resume code has {RESUME_LENGTH} letters and digits, like ABCDE-FGH23")
+    return c
+
+
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # SQLite returns naive datetimes
 
 
+@dataclass(frozen=True)
+class Clip:
+    """One assigned clip as the flow sees it: no audio, no system name."""
+
+    id: int  # assignment id
+    position: int
+    phase: str
+    stimulus_id: int
+    seconds: float
+    served_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A participant's attempt and its clips, read in one query (:meth:`Survey._load`)."""
+
+    id: int
+    answered: int
+    resume_code: str
+    completion_code: str
+    external_id: str | None
+    clips: tuple[Clip, ...]
+
+    @property
+    def steps(self) -> list[tuple[Clip, str]]:
+        """Every (clip, question) in the order they are answered."""
+        return [(c, q) for c in self.clips for q in PHASE_QUESTIONS[c.phase]]
+
+
 class Survey:
-    """The listening test over one database (``sessions``: a SQLAlchemy sessionmaker)."""
+    """The listening test over one database (``sessions``: a SQLAlchemy sessionmaker).
 
-    def __init__(self, sessions, design: Design = Design()):
-        self.sessions, self.design = sessions, design
+    ``completion_url``: a template with ``{code}`` (e.g. Prolific's
+    ``https://app.prolific.com/submissions/complete?cc={code}``), or None."""
 
-    # participants -------------------------------------------------------------------------------
-    def start(self, external_id: str | None = None, token: str | None = None, create: bool = True) -> dict:
-        """Resume the participant with ``token`` or ``external_id``, or (``create``) a new one."""
-        if token:
-            with self.sessions() as s:
-                return self._state(s, self._participant(s, token))
-        if external_id is not None:
-            external_id = str(external_id).strip()
-            if not external_id or len(external_id) > 128 or not external_id.isprintable():
-                raise SurveyError(400, "the participant id must be 1 to 128 printable characters")
+    def __init__(self, sessions, design: Design = Design(), completion_url: str | None = None):
+        self.sessions, self.design, self.completion_url = sessions, design, completion_url
+
+    # attempts ----------------------------------------------------------------------------------------
+    def begin(self, secret: str | None, ids: Ids = Ids(), consent: bool = False) -> tuple[dict, str | None]:
+        """Where a visitor of the survey link stands: returns (state, new secret or None).
+
+        * the browser's attempt (``secret``), when the link names no other PID: its state;
+        * a PID that another browser's attempt holds: :class:`SurveyError` 409 ``elsewhere``;
+        * otherwise, without ``consent``: ``{"step": "consent"}`` (nothing is stored);
+        * with ``consent``: a new attempt, its state, and its secret for the browser to keep."""
+        with self.sessions() as s:
+            mine = self._load(s, secret) if valid_secret(secret) else None
+            if mine and (ids.participant is None or mine.external_id == ids.participant):
+                return self._state(mine), None
+            if ids.participant is not None:
+                taken = s.scalar(select(Participant.id).where(Participant.external_id == ids.participant))
+                if taken is not None:
+                    raise SurveyError(409, "This participant id has already started the survey in another browser. "
+                                           "Continue there, or enter the resume code you were shown.", "elsewhere")
+        if not consent:
+            return {"step": "consent", "minutes": self.minutes()}, None
+        return self._create(ids)
+
+    def _create(self, ids: Ids) -> tuple[dict, str]:
         for _ in range(3):
+            new_secret = secrets.token_urlsafe(SECRET_BYTES)
             with self.sessions() as s:
-                if external_id:
-                    found = s.scalar(select(Participant).where(Participant.external_id == external_id))
-                    if found:
-                        return self._state(s, found)
-                if not create:
-                    raise SurveyError(404, "no participant with this id yet")
-                p = Participant(token=secrets.token_urlsafe(18), external_id=external_id,
-                                seed=secrets.randbelow(2**31), completion_code=_code())
+                # the lock first: starts run one after another, so the usage counts are exact
+                s.execute(update(Counter).where(Counter.name == "assign").values(value=Counter.value + 1))
+                p = Participant(secret_hash=secret_hash(new_secret), external_id=ids.participant, study_id=ids.study,
+                                session_id=ids.session, resume_code=_code(RESUME_ALPHABET, RESUME_LENGTH),
+                                seed=secrets.randbelow(2**31), completion_code=_code(), answered=0)
                 s.add(p)
                 try:
                     s.flush()
                     self._assign(s, p)
                     s.commit()
-                except IntegrityError:  # the same platform id started twice at once: use the first
+                except IntegrityError:  # the same PID started twice at once, or a code collided
                     s.rollback()
+                    if ids.participant is not None and s.scalar(
+                            select(Participant.id).where(Participant.external_id == ids.participant)) is not None:
+                        raise SurveyError(409, "This participant id has already started the survey in another "
+                                               "browser. Continue there, or enter the resume code you were shown.",
+                                          "elsewhere") from None
                     continue
-                return self._state(s, p)
+            with self.sessions() as s:
+                return self._state(self._load(s, new_secret)), new_secret
         raise SurveyError(503, "could not start the survey; please try again")
 
-    def _participant(self, s, token: str) -> Participant:
-        p = s.scalar(select(Participant).where(Participant.token == str(token)))
-        if p is None:
-            raise SurveyError(404, "unknown participant token: start the survey from its link")
-        return p
+    def resume(self, code: str, ids: Ids = Ids()) -> tuple[dict, str]:
+        """Move an attempt to this browser by its resume code: (state, the new secret). The old
+        browser's secret stops working."""
+        code = normalise_resume_code(code)
+        new_secret = secrets.token_urlsafe(SECRET_BYTES)
+        with self.sessions() as s:
+            p = s.scalar(select(Participant).where(Participant.resume_code == code))
+            if p is None:
+                raise SurveyError(404, "no attempt has this resume code: check it, or start from your study link",
+                                  "bad_code")
+            if ids.participant is not None and p.external_id not in (None, ids.participant):
+                raise SurveyError(409, "this resume code belongs to another participant id", "bad_code")
+            p.secret_hash = secret_hash(new_secret)
+            s.commit()
+            return self._state(self._load(s, new_secret)), new_secret
+
+    def _attempt(self, s, secret) -> Attempt:
+        attempt = self._load(s, secret) if valid_secret(secret) else None
+        if attempt is None:
+            raise SurveyError(401, "No survey is open in this browser: open your study link again "
+                                   "(or enter your resume code).", "no_attempt")
+        return attempt
+
+    def _load(self, s, secret: str) -> Attempt | None:
+        rows = s.execute(
+            select(Participant.id, Participant.answered, Participant.resume_code, Participant.completion_code,
+                   Participant.external_id, Assignment.id, Assignment.position, Assignment.phase,
+                   Assignment.stimulus_id, Assignment.served_at, Stimulus.seconds)
+            .join(Assignment, Assignment.participant_id == Participant.id)
+            .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
+            .where(Participant.secret_hash == secret_hash(secret))
+            .order_by(Assignment.position)).all()
+        if not rows:
+            return None
+        r = rows[0]
+        return Attempt(r[0], r[1], r[2], r[3], r[4],
+                       tuple(Clip(x[5], x[6], x[7], x[8], x[10], x[9]) for x in rows))
 
     def _assign(self, s, p: Participant) -> None:
         rng = random.Random(p.seed)
-        used = dict(s.execute(select(Assignment.stimulus_id, func.count()).group_by(Assignment.stimulus_id)).all())
+        counting = select(Participant.id).where(or_(Participant.answered > 0,
+                                                    Participant.created_at > now() - ABANDON_AFTER))
+        used = dict(s.execute(select(Assignment.stimulus_id, func.count())
+                              .where(Assignment.participant_id.in_(counting))
+                              .group_by(Assignment.stimulus_id)).all())
+        pool: dict[tuple[str, str], list[int]] = {}
+        for sid, role, system in s.execute(select(Stimulus.id, Stimulus.role, Stimulus.system)):
+            pool.setdefault((role, system), []).append(sid)
 
         def pick(role: str, system: str | None, k: int) -> list[int]:
-            q = select(Stimulus.id).where(Stimulus.role == role)
-            if system:
-                q = q.where(Stimulus.system == system)
-            ids = list(s.scalars(q))
+            ids = [i for (r, sy), xs in sorted(pool.items()) if r == role and system in (None, sy) for i in xs]
             if len(ids) < k:
-                raise SurveyError(503, "the stimulus pool is not prepared: run `python -m listening_test prepare`")
+                raise SurveyError(503, "The listening test is not open yet: its clips are not prepared "
+                                       "(researchers: run `python -m listening_test prepare`).", "no_pool")
+            ids.sort()
             rng.shuffle(ids)
             ids.sort(key=lambda i: used.get(i, 0))  # least-heard first; ties in random order
             return ids[:k]
@@ -127,57 +285,62 @@ class Survey:
         for j, c in enumerate(catch):  # spread evenly: after 1/(c+1), 2/(c+1), ... of the main clips
             main.insert(round((j + 1) * len(main) / (len(catch) + 1)) + j, c)
         items = [("qualification", i) for i in quali] + [("main", i) for i in main]
-        for position, (phase, sid) in enumerate(items):
-            s.add(Assignment(participant_id=p.id, position=position, stimulus_id=sid, phase=phase))
+        s.add_all([Assignment(participant_id=p.id, position=k, stimulus_id=sid, phase=phase)
+                   for k, (phase, sid) in enumerate(items)])
 
-    # where a participant is -----------------------------------------------------------------------
-    def _steps(self, s, p: Participant):
-        """All (assignment, question) pairs in order, and the answered ones."""
-        assignments = list(s.scalars(select(Assignment).where(Assignment.participant_id == p.id)
-                                     .order_by(Assignment.position)))
-        steps = [(a, q) for a in assignments for q in PHASE_QUESTIONS[a.phase]]
-        answered = {(a.position, a.question): a.choice
-                    for a in s.scalars(select(Answer).where(Answer.participant_id == p.id))}
-        return steps, answered
+    # where a participant is -------------------------------------------------------------------------
+    def minutes(self) -> int:
+        """About how long the survey takes, from the pool: every clip once, plus 8 s per question."""
+        with self.sessions() as s:
+            seconds = s.scalar(select(func.max(Stimulus.seconds))) or 0.0
+        clips = self.design.qualification + len(MAIN_GROUPS) + self.design.catch
+        questions = self.design.qualification + 2 * (len(MAIN_GROUPS) + self.design.catch)
+        return max(1, round((clips * seconds + 8 * questions) / 60))
 
-    def _state(self, s, p: Participant) -> dict:
-        steps, answered = self._steps(s, p)
-        done = sum(1 for a, q in steps if (a.position, q) in answered)
-        out = {"token": p.token, "answered": done, "questions": len(steps), "clips": len({a.position for a, _ in steps})}
-        current = next(((a, q) for a, q in steps if (a.position, q) not in answered), None)
-        if current is None:
-            out.update(step="done", completion_code=p.completion_code)
+    def _state(self, a: Attempt) -> dict:
+        steps = a.steps
+        out = {"answered": a.answered, "questions": len(steps), "clips": len(a.clips), "resume_code": _grouped(a.resume_code)}
+        if a.answered >= len(steps):
+            out.update(step="done", completion_code=a.completion_code)
+            if self.completion_url:
+                from urllib.parse import quote
+                out["completion_url"] = self.completion_url.replace("{code}", quote(a.completion_code))
             return out
-        a, q = current
-        stim = s.get(Stimulus, a.stimulus_id)
-        out.update(step=a.phase, position=a.position, question=q, choices=list(QUESTIONS[q]),
-                   seconds=stim.seconds, audio=f"/survey/api/audio/{a.position}",
-                   first_question=q == PHASE_QUESTIONS[a.phase][0])
+        clip, q = steps[a.answered]
+        in_phase = [c for c in a.clips if c.phase == clip.phase]
+        out.update(step=clip.phase, position=clip.position, question=q, choices=list(QUESTIONS[q]),
+                   seconds=clip.seconds, audio=f"/survey/api/audio/{clip.position}",
+                   first_question=q == PHASE_QUESTIONS[clip.phase][0],
+                   clip_in_phase=in_phase.index(clip) + 1, clips_in_phase=len(in_phase))
         return out
 
-    def state(self, token: str) -> dict:
+    def state(self, secret: str) -> dict:
         with self.sessions() as s:
-            return self._state(s, self._participant(s, token))
+            return self._state(self._attempt(s, secret))
 
-    def audio(self, token: str, position: int) -> bytes:
-        """The WAV of one of the participant's clips (the current one or an earlier one); the first
-        time a clip is served is recorded."""
+    def audio(self, secret: str, position: int) -> int:
+        """The stimulus id of one of the participant's clips (the current one or an earlier one);
+        the first time a clip is served is recorded."""
         with self.sessions() as s:
-            p = self._participant(s, token)
-            a = s.scalar(select(Assignment).where(Assignment.participant_id == p.id,
-                                                  Assignment.position == int(position)))
-            if a is None:
+            a = self._attempt(s, secret)
+            clip = next((c for c in a.clips if c.position == position), None)
+            if clip is None:
                 raise SurveyError(404, "this clip is not assigned to you")
-            state = self._state(s, p)
-            if state["step"] != "done" and a.position > state["position"]:
+            steps = a.steps
+            if a.answered < len(steps) and clip.position > steps[a.answered][0].position:
                 raise SurveyError(409, "answer the current clip first")
-            if a.served_at is None:
-                a.served_at = now()
+            if clip.served_at is None:
+                s.execute(update(Assignment).where(Assignment.id == clip.id, Assignment.served_at.is_(None))
+                          .values(served_at=now()))
                 s.commit()
-            return s.get(Stimulus, a.stimulus_id).audio
+            return clip.stimulus_id
 
-    # answers ------------------------------------------------------------------------------------------
-    def answer(self, token: str, position, question: str, choice: str) -> dict:
+    def stimulus_audio(self, stimulus_id: int) -> bytes:
+        with self.sessions() as s:
+            return s.scalar(select(Stimulus.audio).where(Stimulus.id == stimulus_id))
+
+    # answers ----------------------------------------------------------------------------------------
+    def answer(self, secret: str, position: int, question: str, choice: str) -> dict:
         """Record one answer (module docstring for the rules); returns the new state, with
         ``repeated`` true when the request was a retry of an answer already saved."""
         if question not in QUESTIONS:
@@ -185,47 +348,53 @@ class Survey:
         if choice not in QUESTIONS[question]:
             raise SurveyError(400, f"{choice!r} is not an answer to this question; choose one of "
                                    f"{', '.join(QUESTIONS[question])}")
-        try:
-            position = int(position)
-        except (TypeError, ValueError):
-            raise SurveyError(400, "position must be a whole number") from None
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise SurveyError(400, "position must be a whole number")
         with self.sessions() as s:
-            p = self._participant(s, token)
-            steps, answered = self._steps(s, p)
-            if (position, question) in answered:
-                if answered[position, question] == choice:
-                    return {**self._state(s, p), "repeated": True}
-                raise SurveyError(409, "this question was already answered; answers cannot be changed")
-            current = next(((a, q) for a, q in steps if (a.position, q) not in answered), None)
-            if current is None:
-                raise SurveyError(409, "the survey is complete")
-            a, q = current
-            if not any(x.position == position and y == question for x, y in steps):
+            a = self._attempt(s, secret)
+            steps = a.steps
+            index = next((k for k, (c, q) in enumerate(steps) if c.position == position and q == question), None)
+            if index is None:
                 raise SurveyError(409, "this clip or question is not assigned to you")
-            if (a.position, q) != (position, question):
-                raise SurveyError(409, f"answer in order: the current clip is number {a.position + 1}, question {q!r}")
-            if q == PHASE_QUESTIONS[a.phase][0]:
-                seconds = s.get(Stimulus, a.stimulus_id).seconds
-                if a.served_at is None:
+            if index < a.answered:
+                return self._repeat(s, a, position, question, choice)
+            if index > a.answered:
+                c, q = steps[a.answered]
+                raise SurveyError(409, f"answer in order: the current clip is number {c.position + 1}, question {q!r}",
+                                  "order")
+            clip = steps[index][0]
+            if question == PHASE_QUESTIONS[clip.phase][0]:
+                if clip.served_at is None:
                     raise SurveyError(425, "please play the clip before answering")
-                left = seconds - (now() - _aware(a.served_at)).total_seconds()
+                left = clip.seconds - (now() - _aware(clip.served_at)).total_seconds()
                 if left > TOLERANCE_S:
                     raise SurveyError(425, f"please listen to the whole clip ({left:.1f} s left)")
-            s.add(Answer(participant_id=p.id, position=position, question=question, choice=choice))
-            if steps[-1][0].position == position and steps[-1][1] == question:
-                p.finished_at = now()
+            last = index == len(steps) - 1
             try:
+                s.add(Answer(participant_id=a.id, position=position, question=question, choice=choice))
+                s.flush()
+                moved = s.execute(update(Participant).where(Participant.id == a.id, Participant.answered == index)
+                                  .values(answered=index + 1, **({"finished_at": now()} if last else {}))).rowcount
+                if moved != 1:
+                    raise IntegrityError("answered moved", None, Exception())
                 s.commit()
             except IntegrityError:  # the same answer raced in from a retry: the first one counts
                 s.rollback()
-                saved = s.scalar(select(Answer.choice).where(Answer.participant_id == p.id, Answer.position == position,
-                                                             Answer.question == question))
-                if saved != choice:
-                    raise SurveyError(409, "this question was already answered; answers cannot be changed") from None
-                return {**self._state(s, p), "repeated": True}
-            return {**self._state(s, p), "repeated": False}
+                return self._repeat(s, self._attempt(s, secret), position, question, choice)
+            done = Attempt(a.id, index + 1, a.resume_code, a.completion_code, a.external_id, a.clips)
+            return {**self._state(done), "repeated": False}
+
+    def _repeat(self, s, a: Attempt, position: int, question: str, choice: str) -> dict:
+        saved = s.scalar(select(Answer.choice).where(Answer.participant_id == a.id, Answer.position == position,
+                                                     Answer.question == question))
+        if saved != choice:
+            raise SurveyError(409, "this question was already answered; answers cannot be changed", "answered")
+        return {**self._state(a), "repeated": True}
 
 
-def _code() -> str:
-    alphabet = string.ascii_uppercase + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(10))
+def _grouped(code: str) -> str:
+    return code[:5] + "-" + code[5:]
+
+
+def _code(alphabet: str = string.ascii_uppercase + string.digits, length: int = 10) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))

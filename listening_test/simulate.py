@@ -20,9 +20,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from urllib.parse import urlsplit
+
 import httpx
 
 from fusion.evaluation import paper
+from listening_test.web import COOKIE
 
 CONTROL_PROFILE = {
     "real jazz": {"fusion": {"jazz": 70, "folk": 5, "mixture": 15, "neither": 10},
@@ -56,7 +59,7 @@ class Report:
     errors: list = field(default_factory=list)
     codes: list = field(default_factory=list)
     acks: list = field(default_factory=list)  # (token, position, question, choice) of every acknowledged answer
-    tokens: list = field(default_factory=list)
+    tokens: list = field(default_factory=list)  # each attempt's browser secret (its cookie)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -71,11 +74,15 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
     true genre) is asked of the researchers' API, which a real participant cannot reach."""
     rng = random.Random(seed)
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as http:
-        state = _post(http, "/survey/api/start", {"token": token} if token else {"external_id": external_id})
-        if not token:
+        if token:  # the same browser comes back: its cookie
+            http.cookies.set(COOKIE, token, domain=urlsplit(url).hostname, path="/survey")
+            state = _get(http, "/survey/api/state")
+        else:
+            state = _post(http, "/survey/api/start", {"PROLIFIC_PID": external_id, "consent": True})
+            token = http.cookies.get(COOKIE)
             with report.lock:
-                report.tokens.append(state["token"])
-        r = http.get("/results/api/assignment", params={"participant": state["token"]},
+                report.tokens.append(token)
+        r = http.get("/results/api/assignment", params={"secret": token},
                      headers={"Authorization": f"Bearer {researcher_token}"})
         if r.status_code != 200:
             raise RuntimeError(f"the researchers' API refused: {r.text[:200]} (is FUSION_RESEARCHER_TOKEN right?)")
@@ -83,7 +90,7 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
         while state["step"] != "done":
             pos = state["position"]
             if state.get("first_question"):
-                r = http.get(state["audio"], params={"token": state["token"]})
+                r = http.get(state["audio"])
                 r.raise_for_status()
                 time.sleep(state["seconds"] + think * rng.random())
             clip = clips[pos]
@@ -93,9 +100,8 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
                                  f"|{state['question']}")
             choice = _answer(draw, profile, state, clip["genre"], clip["system"])
             t = time.perf_counter()
-            sent = (state["token"], pos, state["question"], choice)
-            state = _post(http, "/survey/api/answer", {"token": sent[0], "position": pos, "question": sent[2],
-                                                        "choice": choice})
+            sent = (token, pos, state["question"], choice)
+            state = _post(http, "/survey/api/answer", {"position": pos, "question": sent[2], "choice": choice})
             with report.lock:
                 report.latencies.append(time.perf_counter() - t)
                 report.answers += 1
@@ -117,21 +123,28 @@ def _answer(rng, profile, state, truth, system) -> str:
     return _pick(rng, weights) if weights else rng.choice(state["choices"])
 
 
-def _post(http: httpx.Client, path: str, body: dict) -> dict:
-    for attempt in range(5):
+def _get(http: httpx.Client, path: str) -> dict:
+    return _post(http, path, None)
+
+
+def _post(http: httpx.Client, path: str, body: dict | None) -> dict:
+    """POST ``body`` (GET when None), retrying lost connections and 5xx (a busy server answers
+    503) with a growing wait, as the survey page does; a 4xx raises."""
+    for attempt in range(8):
         try:
-            r = http.post(path, json=body)
+            r = http.get(path) if body is None else http.post(path, json=body)
         except httpx.TransportError:
             time.sleep(0.2 * 2 ** attempt)
             continue
         if r.status_code >= 500:
-            time.sleep(0.2 * 2 ** attempt)
+            time.sleep(float(r.headers.get("Retry-After", 0.2 * 2 ** attempt)) if r.status_code == 503
+                       else 0.2 * 2 ** attempt)
             continue
         data = r.json()
         if r.status_code != 200:
             raise RuntimeError(f"{path} refused: {data.get('error')}")
         return data
-    raise RuntimeError(f"{path} failed five times")
+    raise RuntimeError(f"{path} failed eight times")
 
 
 def simulate(url: str | list[str], participants: int, profile: dict, researcher_token: str, seed: int = 0,

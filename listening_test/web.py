@@ -1,24 +1,34 @@
 """The listening test on the web: the participant's page and JSON API, and the researchers'
-results page (FastAPI routes, mounted beside the Gradio app by ``app.py``).
+results page (FastAPI routes, mounted beside the Gradio app by ``app.py`` through :func:`install`).
 
-Participant routes (no login; the secret token in the URL is the key):
+Participant routes (no login; an attempt is opened by the secret in the HttpOnly cookie
+``fusion_survey``, which the server sets and which never appears in a URL or a response body):
 
-* ``GET  /survey`` -- the page (``?PROLIFIC_PID=...`` or ``?token=...`` to resume);
-* ``POST /survey/api/start``  ``{"external_id": ...}`` or ``{"token": ...}`` -> state;
-* ``GET  /survey/api/state?token=`` -> state;
-* ``GET  /survey/api/audio/{position}?token=`` -> the clip (WAV);
-* ``POST /survey/api/answer`` ``{"token", "position", "question", "choice"}`` -> new state.
+* ``GET  /survey`` -- the page; crowd platforms link to ``/survey?PROLIFIC_PID=..&STUDY_ID=..&SESSION_ID=..``;
+* ``POST /survey/api/start``  ``{"PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "consent"}`` -> state
+  (``{"step": "consent"}`` until consent; sets the cookie when an attempt is created);
+* ``POST /survey/api/resume`` ``{"resume_code", "PROLIFIC_PID"}`` -> state (moves the attempt here);
+* ``GET  /survey/api/state`` -> state;
+* ``GET  /survey/api/audio/{position}`` -> the clip (WAV; byte ranges answered with 206);
+* ``POST /survey/api/answer`` ``{"position", "question", "choice"}`` -> new state.
 
-Refusals are JSON ``{"error": message}`` with the status of :class:`listening_test.flow.SurveyError`.
+**Every refusal is JSON** ``{"error": message}`` (and ``reason`` where the page acts on it), with a
+4xx status: 400 for a body that fails its schema (strict types: no ``0.9``, ``true`` or ``"0"`` for
+a whole number; strings capped), 401 without an attempt, 403 for a cross-site request, 409 for an
+answer out of order, 411/413 for a missing or too-large body (over :data:`MAX_BODY` bytes, refused
+before it is read), 415 unless ``application/json``, 425 before the clip has been heard, 429 when
+rate-limited; 503 with ``Retry-After`` when the database is busy (the page retries). Database work
+runs in FastAPI's thread pool (every route that touches it is synchronous), so a locked database
+never stalls the event loop: ``GET /survey`` is served from memory meanwhile.
 
-Researcher routes need ``FUSION_RESEARCHER_TOKEN`` (set in the app's environment, read through
-:mod:`fusion.config`): as the password of ``/results/login`` (a cookie follows), or
-``Authorization: Bearer <token>``. Without it they serve nothing but a login form: ``/results``
-(the page), ``/results/api/table``, ``/results/table.csv``, ``/results/answers.csv``. With the
-variable unset they are disabled.
+Researcher routes need ``FUSION_RESEARCHER_TOKEN`` (read through :mod:`fusion.config`): as the
+password of ``/results/login`` (a signed, expiring session cookie follows; ``/results/logout``
+ends it; failures are rate-limited), or ``Authorization: Bearer <token>``. Without it they serve
+nothing but a login form: ``/results`` (the page), ``/results/api/table``, ``/results/table.csv``,
+``/results/answers.csv``. With the variable unset they are disabled.
 
-Two decorators carry the rules once: :func:`refusing` (a :class:`SurveyError` becomes its JSON
-refusal) on the participant routes, :func:`researchers_only` on the researcher routes.
+Pages carry a Content-Security-Policy (scripts from this site only, or with the page's nonce), and
+may not be framed.
 """
 from __future__ import annotations
 
@@ -27,93 +37,332 @@ import hashlib
 import hmac
 import html
 import inspect
-import json
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
 from pathlib import Path
-from typing import Callable
+from typing import Annotated, Callable, Literal
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import plotly.graph_objects as go
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from plotly.offline import get_plotlyjs
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from fusion import config
 from fusion.evaluation import paper
 from listening_test import analysis
-from listening_test.flow import QUESTIONS, Survey, SurveyError
+from listening_test.flow import ID_MAX, QUESTIONS, Ids, Survey, SurveyError
+from listening_test.throttle import Throttle
 
+log = logging.getLogger("listening_test.web")
 STATIC = Path(__file__).parent / "static"
-COOKIE = "fusion_results"
+COOKIE = "fusion_survey"
+RESULTS_COOKIE = "fusion_results"
+SESSION_S = 8 * 3600  # a researcher's login lasts this long
+ATTEMPT_COOKIE_S = 14 * 24 * 3600
+MAX_BODY = 4096  # bytes: the largest body a survey or results request may have
+RETRY_AFTER_S = 1
+AUDIO_CACHE_BYTES = 64 * 2**20
+GUARDED = ("/survey", "/results")
+CSP = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
 
 
-def _refuse(exc: SurveyError) -> JSONResponse:
-    return JSONResponse({"error": exc.message}, status_code=exc.status)
+# request bodies -------------------------------------------------------------------------------------
+def _printable(v: str) -> str:
+    if not v.isprintable():
+        raise ValueError("must be printable text")
+    return v
+
+
+ShortText = Annotated[str, Field(max_length=ID_MAX * 2), AfterValidator(_printable)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class StartBody(_Body):
+    PROLIFIC_PID: ShortText | None = None
+    STUDY_ID: ShortText | None = None
+    SESSION_ID: ShortText | None = None
+    consent: bool = False
+
+
+class ResumeBody(_Body):
+    resume_code: Annotated[str, Field(max_length=32), AfterValidator(_printable)]
+    PROLIFIC_PID: ShortText | None = None
+
+
+class AnswerBody(_Body):
+    position: Annotated[int, Field(ge=0, le=10_000)]
+    question: Literal["genre", "fusion", "musicality"]
+    choice: Annotated[str, Field(max_length=16), AfterValidator(_printable)]
+
+
+# refusals ---------------------------------------------------------------------------------------------
+def _error(status: int, message: str, reason: str | None = None, headers: dict | None = None) -> JSONResponse:
+    body = {"error": message, **({"reason": reason} if reason else {})}
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _busy() -> JSONResponse:
+    return _error(503, "The server is busy; trying again…", "busy", {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def refusing(handler: Callable) -> Callable:
-    """A route whose :class:`SurveyError` becomes its JSON refusal (``{"error": message}`` with the
-    error's status). Keeps the handler's signature (FastAPI reads it) and whether it is async."""
+    """A synchronous route whose refusals become JSON: a :class:`SurveyError` its status and
+    message; a busy database (a lock not granted within ``db.LOCK_WAIT_S``, a full connection
+    pool) 503 with ``Retry-After``; anything else 500 with a message, logged with its traceback."""
     if inspect.iscoroutinefunction(handler):
-        @functools.wraps(handler)
-        async def wrapped_async(*args, **kwargs):
-            try:
-                return await handler(*args, **kwargs)
-            except SurveyError as exc:
-                return _refuse(exc)
-        return wrapped_async
+        raise TypeError("refusing wraps synchronous routes only: database work must not block the event loop")
 
     @functools.wraps(handler)
     def wrapped(*args, **kwargs):
         try:
             return handler(*args, **kwargs)
         except SurveyError as exc:
-            return _refuse(exc)
+            headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
+            return _error(exc.status, exc.message, exc.reason, headers)
+        except (OperationalError, PoolTimeout) as exc:
+            log.warning("database busy: %s", str(exc).splitlines()[0][:200])
+            return _busy()
+        except Exception:
+            log.exception("unexpected error in %s", handler.__name__)
+            return _error(500, "Something went wrong on our side; your saved answers are safe. Please try again.")
     return wrapped
 
 
-def survey_routes(survey: Survey) -> APIRouter:
-    r = APIRouter()
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
-    @r.get("/survey", response_class=HTMLResponse)
-    def page():
-        return HTMLResponse((STATIC / "survey.html").read_text(), headers={"Cache-Control": "no-store"})
+
+# the guard in front of every survey and results route -------------------------------------------------
+class Guard:
+    """ASGI middleware for the paths under :data:`GUARDED`: bodies over :data:`MAX_BODY` bytes get
+    413 and bodies without a length 411, before they are read; a POST from another site's page
+    (its ``Origin`` is not this host) gets 403; a JSON API POST must say ``application/json`` (415;
+    so a plain form or ``text/plain`` from another site cannot reach it); every response carries
+    the security headers (CSP, no framing, no sniffing, no referrer)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(GUARDED):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        refusal = self._check(scope["method"], path, headers)
+        if refusal is not None:
+            return await self._send_refusal(refusal, scope, receive, send)
+
+        async def secured(message):
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self._security_headers() if k not in present]
+                message = {**message, "headers": list(message.get("headers", [])) + extra}
+            await send(message)
+        return await self.app(scope, receive, secured)
+
+    @staticmethod
+    def _security_headers():
+        return [(b"content-security-policy", CSP.format(nonce="").encode()), (b"x-frame-options", b"DENY"),
+                (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+
+    @staticmethod
+    def _check(method: str, path: str, headers: dict) -> JSONResponse | None:
+        if method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return None
+        length = headers.get("content-length")
+        if length is None:
+            return _error(411, "the request needs a Content-Length")
+        if not length.isdigit():
+            return _error(400, "the Content-Length is not a number")
+        if int(length) > MAX_BODY:
+            return _error(413, f"the request body is larger than {MAX_BODY} bytes")
+        origin = headers.get("origin")
+        if origin is not None and (origin == "null" or urlsplit(origin).netloc != headers.get("host")):
+            return _error(403, "cross-site requests are refused")
+        if "/api/" in path and headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return _error(415, "send the request as application/json")
+        return None
+
+    async def _send_refusal(self, response, scope, receive, send):
+        response.headers.update({k.decode(): v.decode() for k, v in self._security_headers()})
+        response.headers["Connection"] = "close"  # the unread body is not drained
+        await response(scope, receive, send)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError):
+    """A body or parameter that fails its schema: 400 with the fields at fault, never the input."""
+    parts = []
+    for e in exc.errors()[:5]:
+        where = ".".join(str(x) for x in e.get("loc", ())[1:]) or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return _error(400, "invalid request: " + "; ".join(parts))
+
+
+def install(api: FastAPI, sessions, completion_url: str | None = None) -> Survey:
+    """The survey and the results on ``api``: routes, the :class:`Guard`, the 400 for schema
+    failures. Returns the :class:`Survey`."""
+    survey = Survey(sessions, completion_url=completion_url)
+    api.add_middleware(Guard)
+    api.add_exception_handler(RequestValidationError, _validation_error)
+    api.include_router(survey_routes(survey))
+    api.include_router(results_routes(sessions))
+    return survey
+
+
+# the participant's side -------------------------------------------------------------------------------
+class AudioCache:
+    """The WAV bytes of recently served clips (clips never change), up to ``budget`` bytes."""
+
+    def __init__(self, budget: int = AUDIO_CACHE_BYTES):
+        self.budget, self._items, self._size, self._lock = budget, OrderedDict(), 0, threading.Lock()
+
+    def get(self, key: int, load: Callable[[int], bytes]) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        data = load(key)
+        with self._lock:
+            if key not in self._items and len(data) <= self.budget:
+                self._items[key] = data
+                self._size += len(data)
+                while self._size > self.budget:
+                    _, old = self._items.popitem(last=False)
+                    self._size -= len(old)
+        return data
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one ``(start, end)`` (inclusive) that a ``Range: bytes=...`` header asks of ``size``
+    bytes; None to send everything (no header, several ranges, or another unit). Raises
+    ValueError when the range cannot be satisfied (416)."""
+    if not header or not header.strip().lower().startswith("bytes=") or "," in header:
+        return None
+    spec = header.split("=", 1)[1].strip()
+    first, _, last = spec.partition("-")
+    try:
+        if first == "":
+            n = int(last)
+            if n <= 0:
+                raise ValueError
+            return max(0, size - n), size - 1
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        raise ValueError("bad range") from None
+    if start >= size or end < start:
+        raise ValueError("bad range")
+    return start, min(end, size - 1)
+
+
+def _set_attempt_cookie(response: Response, request: Request, secret: str) -> None:
+    response.set_cookie(COOKIE, secret, max_age=ATTEMPT_COOKIE_S, path="/survey", httponly=True,
+                        samesite="strict", secure=_https(request))
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
+
+
+def _json(data: dict, secret: str | None = None, request: Request | None = None) -> JSONResponse:
+    response = JSONResponse(data, headers={"Cache-Control": "no-store"})
+    if secret is not None:
+        _set_attempt_cookie(response, request, secret)
+    return response
+
+
+def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRouter:
+    r = APIRouter()
+    starts = Throttle(config.starts_per_hour() if starts_per_hour is None else starts_per_hour, 3600)
+    resumes = Throttle(10, 900)  # failed resume codes per address
+    audio_cache = AudioCache()
+    page_html = (STATIC / "survey.html").read_bytes()
+    page_js = (STATIC / "survey.js").read_bytes()
+
+    @r.get("/survey")
+    async def page():  # from memory, on the event loop: it answers even while the database is locked
+        return Response(page_html, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+    @r.get("/survey/survey.js")
+    async def script():
+        return Response(page_js, media_type="application/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
 
     @r.post("/survey/api/start")
     @refusing
-    async def start(request: Request):
-        body = await _json(request)
-        return survey.start(external_id=body.get("external_id"), token=body.get("token"),
-                            create=not body.get("resume_only"))
+    def start(body: StartBody, request: Request):
+        ids = Ids.of(body.PROLIFIC_PID, body.STUDY_ID, body.SESSION_ID)
+        secret = request.cookies.get(COOKIE)
+        client = client_of(request)
+        state, _ = survey.begin(secret, ids, consent=False)
+        if state["step"] != "consent" or not body.consent:
+            return _json(state)
+        wait = starts.retry_after(client)
+        if wait:
+            raise SurveyError(429, f"Too many new surveys from this address; try again in {wait / 60:.0f} minutes.",
+                              "rate_limited")
+        state, new_secret = survey.begin(secret, ids, consent=True)
+        if new_secret:
+            starts.record(client)
+        return _json(state, new_secret, request)
+
+    @r.post("/survey/api/resume")
+    @refusing
+    def resume(body: ResumeBody, request: Request):
+        client = client_of(request)
+        wait = resumes.retry_after(client)
+        if wait:
+            raise SurveyError(429, f"Too many wrong codes; try again in {wait / 60:.0f} minutes.", "rate_limited")
+        try:
+            state, secret = survey.resume(body.resume_code, Ids.of(body.PROLIFIC_PID))
+        except SurveyError as exc:
+            if exc.reason == "bad_code" or exc.status == 400:
+                resumes.record(client)
+            raise
+        return _json(state, secret, request)
 
     @r.get("/survey/api/state")
     @refusing
-    def state(token: str = ""):
-        return survey.state(token)
+    def state(request: Request):
+        return _json(survey.state(request.cookies.get(COOKIE)))
 
     @r.get("/survey/api/audio/{position}")
     @refusing
-    def audio(position: int, token: str = ""):
-        return Response(survey.audio(token, position), media_type="audio/wav",
-                        headers={"Cache-Control": "private, max-age=3600"})
+    def audio(request: Request, position: Annotated[int, PathParam(ge=0, le=10_000)]):
+        sid = survey.audio(request.cookies.get(COOKIE), position)
+        data = audio_cache.get(sid, survey.stimulus_audio)
+        headers = {"Cache-Control": "private, max-age=3600", "Accept-Ranges": "bytes"}
+        try:
+            part = byte_range(request.headers.get("range"), len(data))
+        except ValueError:
+            return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{len(data)}"})
+        if part is None:
+            return Response(data, media_type="audio/wav", headers=headers)
+        start, end = part
+        return Response(data[start:end + 1], status_code=206, media_type="audio/wav",
+                        headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"})
 
     @r.post("/survey/api/answer")
     @refusing
-    async def answer(request: Request):
-        body = await _json(request)
-        return survey.answer(body.get("token", ""), body.get("position"), str(body.get("question", "")),
-                             str(body.get("choice", "")))
+    def answer(body: AnswerBody, request: Request):
+        return _json(survey.answer(request.cookies.get(COOKIE), body.position, body.question, body.choice))
 
     return r
-
-
-async def _json(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except Exception:
-        raise SurveyError(400, "the request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise SurveyError(400, "the request body must be a JSON object")
-    return body
 
 
 # results ---------------------------------------------------------------------------------------------
@@ -122,8 +371,31 @@ def researcher_token() -> str | None:
     return config.researcher_token()
 
 
-def _cookie_value(token: str) -> str:
-    return hashlib.sha256(("fusiongan-results:" + token).encode()).hexdigest()
+def _session_key(token: str) -> bytes:
+    return hashlib.sha256(("fusiongan-results-session:" + token).encode()).digest()
+
+
+def new_session(token: str, lifetime: float = SESSION_S) -> str:
+    """A signed researcher session: ``expiry.nonce.mac``; a new random one at every login. Changing
+    the password ends every session."""
+    payload = f"{int(time.time() + lifetime)}.{secrets.token_urlsafe(16)}"
+    mac = hmac.new(_session_key(token), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{mac}"
+
+
+def valid_session(value: str, token: str) -> bool:
+    try:
+        expiry, nonce, mac = value.split(".")
+        good = hmac.new(_session_key(token), f"{expiry}.{nonce}".encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(mac.encode(), good.encode()) and int(expiry) > time.time()
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
+def _same_secret(given: str, token: str) -> bool:
+    """Constant-time comparison that does not reveal the length either."""
+    return hmac.compare_digest(hashlib.sha256(given.encode("utf-8", "replace")).digest(),
+                               hashlib.sha256(token.encode()).digest())
 
 
 def authorised(request: Request) -> bool:
@@ -131,25 +403,25 @@ def authorised(request: Request) -> bool:
     if not token:
         return False
     bearer = request.headers.get("authorization", "")
-    if bearer.startswith("Bearer ") and hmac.compare_digest(bearer[7:].encode(), token.encode()):
+    if bearer.startswith("Bearer ") and _same_secret(bearer[7:], token):
         return True
-    cookie = request.cookies.get(COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), _cookie_value(token).encode())
+    cookie = request.cookies.get(RESULTS_COOKIE, "")
+    return bool(cookie) and valid_session(cookie, token)
 
 
-def _login_page(message: str = "", status: int = 401) -> HTMLResponse:
+def _login_page(message: str = "", status: int = 401, headers: dict | None = None) -> HTMLResponse:
     if not researcher_token():
         message, status = "The results page is disabled: set FUSION_RESEARCHER_TOKEN when starting the app.", 403
-    body = (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            f"<title>FusionGAN results</title><h1>Listening test results</h1><p>{html.escape(message)}</p>"
+    body = (f"<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>FusionGAN results</title><h1>Listening test results</h1><p role=alert>{html.escape(message)}</p>"
             "<form method=post action=/results/login><label>Researcher password "
             "<input type=password name=password autocomplete=current-password></label> "
-            "<button>Open</button></form>")
-    return HTMLResponse(body, status_code=status)
+            "<button>Open</button></form></html>")
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def _json_refusal() -> JSONResponse:
-    return JSONResponse({"error": "researchers only"}, status_code=401)
+    return _error(401, "researchers only")
 
 
 def researchers_only(refusal: Callable[[], Response] = _json_refusal) -> Callable[[Callable], Callable]:
@@ -163,27 +435,49 @@ def researchers_only(refusal: Callable[[], Response] = _json_refusal) -> Callabl
         def wrapped(*args, **kwargs):
             if not authorised(kwargs["request"]):  # FastAPI passes every parameter by name
                 return refusal()
-            return handler(*args, **kwargs)
+            try:
+                return handler(*args, **kwargs)
+            except (OperationalError, PoolTimeout):
+                return _busy()
         return wrapped
     return decorate
 
 
-def results_routes(sessions) -> APIRouter:
+def _filters(request: Request) -> dict:
+    """The page's two filters from the query, as booleans (anything but ``1`` is off)."""
+    q = request.query_params
+    return {"qualified": q.get("qualified") == "1", "attentive": q.get("attentive") == "1"}
+
+
+def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
     r = APIRouter()
+    failures = failures or Throttle(5, 900)  # failed logins per address per 15 minutes
 
     def frames(request: Request):
-        q = request.query_params
         df = analysis.answers_frame(sessions)
-        chosen = analysis.filtered(df, qualified=q.get("qualified") == "1", attentive=q.get("attentive") == "1")
-        return df, chosen
+        return df, analysis.filtered(df, **_filters(request))
 
     @r.post("/results/login")
-    def login(password: str = Form("")):
+    def login(request: Request, password: Annotated[str, Form(max_length=256)] = ""):
         token = researcher_token()
-        if not token or not hmac.compare_digest(password.encode(), token.encode()):
+        client = client_of(request)
+        wait = failures.retry_after(client)
+        if wait:
+            return _login_page(f"Too many wrong passwords: try again in {wait / 60:.0f} minutes.", 429,
+                               {"Retry-After": str(int(wait) + 1)})
+        if not token or not _same_secret(password, token):
+            failures.record(client)
             return _login_page("Wrong password.")
+        failures.clear(client)
         resp = RedirectResponse("/results", status_code=303)
-        resp.set_cookie(COOKIE, _cookie_value(token), httponly=True, samesite="strict", max_age=8 * 3600)
+        resp.set_cookie(RESULTS_COOKIE, new_session(token), httponly=True, samesite="strict", max_age=SESSION_S,
+                        path="/results", secure=_https(request))
+        return resp
+
+    @r.post("/results/logout")
+    def logout(request: Request):
+        resp = RedirectResponse("/results", status_code=303)
+        resp.delete_cookie(RESULTS_COOKIE, path="/results", httponly=True, samesite="strict", secure=_https(request))
         return resp
 
     @r.get("/results/plotly.min.js")
@@ -196,71 +490,77 @@ def results_routes(sessions) -> APIRouter:
     def table_json(request: Request):
         df, chosen = frames(request)
         nan_free = lambda v: None if v != v else v  # noqa: E731 - JSON has no NaN
-        return {"table": json.loads(analysis.table_ii(chosen).to_json(orient="records")),
+        return {"table": analysis.records(analysis.table_ii(chosen)),
                 "qualification_accuracy": nan_free(analysis.qualification_accuracy(df)),
                 "fleiss_kappa": nan_free(analysis.fleiss_kappa(chosen)),
                 "participants": int(df.participant.nunique()), "kept_participants": int(chosen.participant.nunique())}
 
     @r.get("/results/api/assignment")
     @researchers_only()
-    def assignment(request: Request, participant: str = ""):
-        """What each of a participant's clips is (for the simulated crowd and for audits)."""
-        return analysis.assignment_of(sessions, participant)
+    def assignment(request: Request, secret: Annotated[str, Query(max_length=64)] = ""):
+        """What each of an attempt's clips is, by the attempt's secret (for the simulated crowd)."""
+        return analysis.assignment_of(sessions, secret)
 
     @r.get("/results/table.csv")
     @researchers_only()
     def table_csv(request: Request):
         _, chosen = frames(request)
-        return Response(analysis.safe_csv(analysis.table_ii(chosen).round(3)), media_type="text/csv",
+        return Response(analysis.safe_csv(analysis.table_ii(chosen).round(3)), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=table_ii.csv"})
 
     @r.get("/results/answers.csv")
     @researchers_only()
     def answers_csv(request: Request):
         df, _ = frames(request)
-        return Response(analysis.safe_csv(df), media_type="text/csv",
+        return Response(analysis.safe_csv(df), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=answers.csv"})
 
     @r.get("/results", response_class=HTMLResponse)
     @researchers_only(lambda: _login_page("Researchers only."))
     def results(request: Request):
         df, chosen = frames(request)
-        return HTMLResponse(_results_html(request, df, chosen), headers={"Cache-Control": "no-store"})
+        nonce = secrets.token_urlsafe(16)
+        return HTMLResponse(_results_html(request, df, chosen, nonce),
+                            headers={"Cache-Control": "no-store",
+                                     "Content-Security-Policy": CSP.format(nonce=f" 'nonce-{nonce}'")})
 
     return r
 
 
-def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame) -> str:
-    q = request.query_params
+def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonce: str) -> str:
+    filters = _filters(request)
     table = analysis.table_ii(chosen)
     shown = table.copy()
     for c in shown.columns:
         if shown[c].dtype.kind == "f":
-            shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+            shown[c] = shown[c].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}")
     printed = pd.DataFrame([{"system": s, **v} for s, v in paper.TABLE_II.items()])
     fig = go.Figure([go.Bar(y=table.system, x=table[lab], name=lab, orientation="h") for lab in QUESTIONS["fusion"]])
     fig.update_layout(barmode="stack", height=380, title="Fusion recognition (percent of answers)",
                       template="plotly_white", yaxis=dict(autorange="reversed"))
-    chart = fig.to_html(full_html=False, include_plotlyjs=False)
+    chart = fig.to_html(full_html=False, include_plotlyjs=False).replace("<script ", f'<script nonce="{nonce}" ')
     kappa = analysis.fleiss_kappa(chosen)
-    query = "&".join(f"{k}={v}" for k, v in q.items() if k in ("qualified", "attentive"))
-    check = lambda k: "checked" if q.get(k) == "1" else ""  # noqa: E731
-    return f"""<!doctype html><html><head><meta charset=utf-8><meta name=viewport content="width=device-width">
+    accuracy = analysis.qualification_accuracy(df)
+    query = html.escape(urlencode({k: "1" for k, on in filters.items() if on}))
+    check = lambda k: "checked" if filters[k] else ""  # noqa: E731
+    number = lambda v, fmt: "n/a" if v != v else format(v, fmt)  # noqa: E731
+    return f"""<!doctype html><html lang="en"><head><meta charset=utf-8><meta name=viewport content="width=device-width">
 <title>FusionGAN listening test: results</title><script src="/results/plotly.min.js"></script>
 <style>body{{font-family:system-ui,sans-serif;margin:1.5em;max-width:1100px}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:.25em .5em;text-align:right}}</style></head><body>
+<form method=post action=/results/logout style="float:right"><button>Log out</button></form>
 <h1>Listening test: results</h1>
 <form method=get><label><input type=checkbox name=qualified value=1 {check('qualified')}> qualified participants only
 (at least {analysis.QUALIFIED:.0%} of qualification clips right)</label>
 <label><input type=checkbox name=attentive value=1 {check('attentive')}> exclude participants failing a catch trial</label>
 <button>Apply</button></form>
 <p>Participants: {df.participant.nunique()} (kept: {chosen.participant.nunique()}); answers: {len(df)};
-qualification accuracy (all): {analysis.qualification_accuracy(df):.1%}; Fleiss' kappa of the fusion answers:
-{kappa:.3f}.</p>
-<h2>Table II (ours)</h2>{shown.to_html(index=False, escape=True)}
+qualification accuracy (all): {number(accuracy, '.1%')}; Fleiss' kappa of the fusion answers:
+{number(kappa, '.3f')}.</p>
+<h2>Table II (ours)</h2>{shown.to_html(index=False, escape=True, na_rep="n/a")}
 <p>FL in percent with a 95% bootstrap interval over participants; <code>paper_fl_recomputed</code> is the
 paper's formula on its printed percentages.</p>
 {chart}
-<h2>Table II (paper, as printed)</h2>{printed.to_html(index=False, escape=True)}
+<h2>Table II (paper, as printed)</h2>{printed.to_html(index=False, escape=True, na_rep="n/a")}
 <p><a href="/results/table.csv?{query}">table (CSV)</a> · <a href="/results/answers.csv">raw answers (CSV)</a></p>
 </body></html>"""

@@ -108,3 +108,17 @@ def test_the_table_is_in_the_docstring_and_the_readme():
     for v in config.VARIABLES:
         assert f"`{v.name}`" in section, v.name
         assert f"``{v.name}``" in config.__doc__, v.name
+
+
+def test_survey_settings(clean_env):
+    assert config.completion_url() is None and config.starts_per_hour() == 60
+    clean_env.setenv("FUSION_COMPLETION_URL", "https://app.prolific.com/submissions/complete?cc={code}")
+    clean_env.setenv("FUSION_STARTS_PER_HOUR", "0")
+    assert config.completion_url().endswith("cc={code}") and config.starts_per_hour() == 0
+    for bad in ("javascript:alert(1)//{code}", "https://example.org/done"):
+        clean_env.setenv("FUSION_COMPLETION_URL", bad)
+        with pytest.raises(ValueError, match="FUSION_COMPLETION_URL"):
+            config.completion_url()
+    clean_env.setenv("FUSION_STARTS_PER_HOUR", "-1")
+    with pytest.raises(ValueError, match="FUSION_STARTS_PER_HOUR"):
+        config.starts_per_hour()

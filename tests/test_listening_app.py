@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from listening_test import db, simulate, stimuli, web
 from listening_test.db import Answer, Assignment, Stimulus
-from listening_test.flow import MAIN_GROUPS, PHASE_QUESTIONS, Design, Survey
+from listening_test.flow import MAIN_GROUPS, PHASE_QUESTIONS, Design
 from tests import helpers
 
 TOKEN = "researcher-secret-for-tests"
@@ -24,7 +24,7 @@ class App(helpers.App):
     """``python app.py`` in a subprocess on one database, started at once."""
 
     def __init__(self, database_url: str, log: Path, port: int | None = None):
-        super().__init__(port, env={**helpers.QUIET_ENV, "DATABASE_URL": database_url,
+        super().__init__(port, env={**helpers.QUIET_ENV, "DATABASE_URL": database_url, "FUSION_STARTS_PER_HOUR": "0",
                                     "FUSION_RESEARCHER_TOKEN": TOKEN}, log=log, answers="/survey", poll=0.2)
         self.database_url = database_url
         self.start()
@@ -44,21 +44,37 @@ def _answers(url):
 
 
 # researchers only, forged requests: the routes in-process -------------------------------------------------
-@pytest.fixture
-def site(fresh_survey_db, monkeypatch):
-    monkeypatch.setenv("FUSION_RESEARCHER_TOKEN", TOKEN)
-    sessions = db.sessions(db.make_engine(fresh_survey_db))
+def make_site(database_url: str) -> FastAPI:
+    """The survey and results routes in-process, as ``app.py`` installs them."""
     api = FastAPI()
-    api.include_router(web.survey_routes(Survey(sessions)))
-    api.include_router(web.results_routes(sessions))
+    web.install(api, db.sessions(db.make_engine(database_url)))
+    return api
+
+
+@pytest.fixture
+def api(fresh_survey_db, monkeypatch):
+    monkeypatch.setenv("FUSION_RESEARCHER_TOKEN", TOKEN)
+    monkeypatch.setenv("FUSION_STARTS_PER_HOUR", "0")
+    return make_site(fresh_survey_db)
+
+
+@pytest.fixture
+def site(api):
     return TestClient(api)
+
+
+def browser(api) -> TestClient:
+    """Another participant's browser: its own cookies."""
+    return TestClient(api, raise_server_exceptions=False)
 
 
 @pytest.mark.data
 def test_results_are_served_to_researchers_only(site, monkeypatch):
-    st = site.post("/survey/api/start", json={"external_id": "=HYPERLINK(\"http://evil\")"}).json()
+    r = site.post("/survey/api/start", json={"PROLIFIC_PID": "=HYPERLINK(\"http://evil\")", "consent": True})
+    assert r.status_code == 200, r.text
+    secret = site.cookies.get(web.COOKIE)
     for path in ("/results", "/results/api/table", "/results/table.csv", "/results/answers.csv",
-                 f"/results/api/assignment?participant={st['token']}"):
+                 f"/results/api/assignment?secret={secret}"):
         r = site.get(path)
         assert r.status_code == 401, path
         assert "HYPERLINK" not in r.text and "qualification" not in r.text
@@ -71,6 +87,8 @@ def test_results_are_served_to_researchers_only(site, monkeypatch):
     assert r.status_code == 303 and "httponly" in r.headers["set-cookie"].lower()
     page = site.get("/results")  # the cookie now travels with the client
     assert page.status_code == 200 and "Table II (ours)" in page.text and "Table II (paper" in page.text
+    assert site.post("/results/logout", follow_redirects=False).status_code == 303
+    assert site.get("/results").status_code == 401  # logged out
     monkeypatch.delenv("FUSION_RESEARCHER_TOKEN")
     off = site.get("/results")
     assert off.status_code == 403 and "disabled" in off.text
@@ -78,30 +96,36 @@ def test_results_are_served_to_researchers_only(site, monkeypatch):
 
 
 @pytest.mark.data
-def test_forged_requests_are_refused_with_a_message_and_change_nothing(site, fresh_survey_db):
-    a = site.post("/survey/api/start", json={}).json()
-    b = site.post("/survey/api/start", json={}).json()
-    site.get(f"/survey/api/audio/0?token={a['token']}")
+def test_forged_requests_are_refused_with_a_message_and_change_nothing(api, fresh_survey_db):
+    a, b, stranger = browser(api), browser(api), browser(api)
+    for c in (a, b):
+        assert c.post("/survey/api/start", json={"consent": True}).status_code == 200
+    a.get("/survey/api/audio/0")
     forged = [
-        ({"token": b["token"], "position": 0, "question": "genre", "choice": "jazz"}, 425, "play the clip"),
-        ({"token": "stolen", "position": 0, "question": "genre", "choice": "jazz"}, 404, "unknown participant"),
-        ({"token": a["token"], "position": 7, "question": "fusion", "choice": "jazz"}, 409, "answer in order"),
-        ({"token": a["token"], "position": 0, "question": "genre", "choice": "polka"}, 400, "not an answer"),
-        ({"token": a["token"], "position": 0, "question": "genre", "choice": "jazz"}, 425, "listen to the whole clip"),
+        (b, {"position": 0, "question": "genre", "choice": "jazz"}, 425, "play the clip"),
+        (stranger, {"position": 0, "question": "genre", "choice": "jazz"}, 401, "No survey is open"),
+        (a, {"position": 7, "question": "fusion", "choice": "jazz"}, 409, "answer in order"),
+        (a, {"position": 0, "question": "genre", "choice": "polka"}, 400, "not an answer"),
+        (a, {"position": 0, "question": "genre", "choice": "jazz"}, 425, "listen to the whole clip"),
     ]
-    for body, status, message in forged:
-        r = site.post("/survey/api/answer", json=body)
+    for client, body, status, message in forged:
+        r = client.post("/survey/api/answer", json=body)
         assert r.status_code == status and message in r.json()["error"], (body, r.text)
-    assert site.post("/survey/api/answer", content=b"not json").status_code == 400
-    assert site.get(f"/survey/api/audio/0?token={a['token']}x").status_code == 404
-    assert site.get(f"/survey/api/audio/9?token={a['token']}").status_code == 409
+    assert a.post("/survey/api/answer", content=b"not json", headers={"Content-Type": "application/json"}
+                  ).status_code == 400
+    stranger.cookies.set(web.COOKIE, a.cookies.get(web.COOKIE)[:-1] + "x", path="/survey")
+    assert stranger.get("/survey/api/audio/0").status_code == 401
+    assert a.get("/survey/api/audio/9").status_code == 409
     assert _answers(fresh_survey_db)[0] == []
 
 
 @pytest.mark.data
 def test_the_survey_page_is_served(site):
     r = site.get("/survey")
-    assert r.status_code == 200 and "/survey/api/answer" in r.text and "PROLIFIC_PID" in r.text
+    assert r.status_code == 200 and '<script src="/survey/survey.js">' in r.text and 'lang="en"' in r.text
+    js = site.get("/survey/survey.js")
+    assert js.status_code == 200 and "/survey/api/answer" in js.text and "PROLIFIC_PID" in js.text
+    assert "script-src 'self';" in r.headers["content-security-policy"] and r.headers["x-frame-options"] == "DENY"
 
 
 # a crowd against a real server -------------------------------------------------------------------------------
@@ -204,7 +228,7 @@ def test_two_app_processes_sharing_one_postgresql(postgres_url, tmp_path):
         assert set(per_system.values()) == {40} and set(per_system) == set(MAIN_GROUPS)
         # one participant, two devices, two processes: the same place in the survey
         token = report.tokens[0]
-        states = [httpx.get(a.url + "/survey/api/state", params={"token": token}).json() for a in apps]
+        states = [httpx.get(a.url + "/survey/api/state", cookies={web.COOKIE: token}).json() for a in apps]
         assert states[0] == states[1] and states[0]["step"] == "done"
     finally:
         for a in apps:
@@ -217,35 +241,47 @@ def test_two_app_processes_sharing_one_postgresql(postgres_url, tmp_path):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_survey_page_in_chromium_answers_and_resumes_after_a_refresh(sqlite_app):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.test_app import ARGS, ARTIFACTS, CHROMIUM
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--autoplay-policy=no-user-gesture-required"])
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
-        page.goto(sqlite_app.url + "/survey?PROLIFIC_PID=browser-1")
+        page.goto(sqlite_app.url + "/survey?PROLIFIC_PID=browser-1&STUDY_ID=s1&SESSION_ID=x1")
         page.click("#agree")
         page.wait_for_selector("#item:not([hidden])")
-        assert "token=" in page.url and "Warm-up clip 1" in page.inner_text("#progress")
+        assert "Warm-up 1 of 3" in page.inner_text("#progress")
+        code = page.inner_text("#resume-code-shown")
+        assert len(code) == 11 and "token" not in page.url
         for k in range(2):  # two qualification clips: play to the end, choose, next
             page.evaluate("document.getElementById('player').play()")
             page.locator("input[value=jazz]").check()
-            page.wait_for_function("!document.getElementById('next').disabled", timeout=20000)
+            expect(page.locator("#next")).to_be_enabled(timeout=20000)  # not eval: the page's CSP forbids it
             page.click("#next")
-            page.wait_for_function(f"document.getElementById('progress').innerText.includes('clip {k + 2} ')",
-                                   timeout=20000)
+            expect(page.locator("#progress")).to_contain_text(f"Warm-up {k + 2} ", timeout=20000)
         page.evaluate("document.getElementById('player').play()")
         page.locator("input[value=folk]").check()
-        page.wait_for_function("!document.getElementById('next').disabled", timeout=20000)
+        expect(page.locator("#next")).to_be_enabled(timeout=20000)
         page.dblclick("#next")  # an impatient double click answers once
-        page.wait_for_function("document.getElementById('progress').innerText.startsWith('Clip')", timeout=20000)
+        expect(page.locator("#progress")).to_contain_text("Clip 1 of", timeout=20000)
         page.reload()  # a refresh resumes at the fourth clip, the first main one
         page.wait_for_selector("#item:not([hidden])")
-        assert page.inner_text("#progress").startswith("Clip 4 ")
+        assert page.inner_text("#progress").startswith("Clip 1 of ")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "survey.png"), full_page=True)
-        token = page.url.split("token=")[1]
-        state = httpx.get(sqlite_app.url + "/survey/api/state", params={"token": token}).json()
+        cookie = next(c for c in page.context.cookies() if c["name"] == web.COOKIE)
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert page.evaluate("document.cookie") == ""  # the secret is out of the page's reach
+        state = httpx.get(sqlite_app.url + "/survey/api/state", cookies={web.COOKIE: cookie["value"]}).json()
         assert state["answered"] == 3 and state["position"] == 3 and state["question"] == "fusion"
+        # a second device: the same PID elsewhere gets a message; the resume code moves the survey there
+        other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        other.goto(sqlite_app.url + "/survey?PROLIFIC_PID=BROWSER-1")
+        other.wait_for_selector("#resume-box:not([hidden])")
+        assert "already started the survey in another browser" in other.inner_text("#resume-why")
+        other.fill("#resume-code", code.lower())
+        other.click("#resume-form button")
+        other.wait_for_selector("#item:not([hidden])")
+        assert other.inner_text("#progress").startswith("Clip 1 of ")
         browser.close()

@@ -1,5 +1,5 @@
 """The survey flow (listening_test/flow.py) on a real SQLite database: assignment, order, every
-answer rule, resuming."""
+answer rule, identity (secrets, platform ids, resume codes), resuming."""
 from collections import Counter
 from datetime import timedelta
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from listening_test import db
 from listening_test.db import Answer, Assignment, Stimulus
-from listening_test.flow import MAIN_GROUPS, Design, Survey, SurveyError
+from listening_test.flow import MAIN_GROUPS, Design, Ids, Survey, SurveyError, normalise_id, secret_hash
 
 
 @pytest.fixture
@@ -16,25 +16,33 @@ def survey(fresh_survey_db):
     return Survey(db.sessions(db.make_engine(fresh_survey_db)))
 
 
+def _start(survey, pid=None):
+    """A new attempt after consent: its state, with its browser secret under ``token``."""
+    state, secret = survey.begin(None, Ids.of(pid), consent=True)
+    assert secret and "token" not in state and secret not in str(state)
+    return {**state, "token": secret}
+
+
 def _served_long_ago(survey, token):
     """Mark every clip of the participant as served a minute ago (the listening rule has its own test)."""
     with survey.sessions() as s:
-        pid = s.scalar(select(db.Participant.id).where(db.Participant.token == token))
+        pid = s.scalar(select(db.Participant.id).where(db.Participant.secret_hash == secret_hash(token)))
         for a in s.scalars(select(Assignment).where(Assignment.participant_id == pid)):
             a.served_at = db.now() - timedelta(minutes=1)
         s.commit()
 
 
 def _finish(survey, state, choose=lambda st: st["choices"][0]):
-    _served_long_ago(survey, state["token"])
+    token = state["token"]
+    _served_long_ago(survey, token)
     while state["step"] != "done":
-        state = survey.answer(state["token"], state["position"], state["question"], choose(state))
+        state = survey.answer(token, state["position"], state["question"], choose(state))
     return state
 
 
 def _clips(survey, token):
     with survey.sessions() as s:
-        pid = s.scalar(select(db.Participant.id).where(db.Participant.token == token))
+        pid = s.scalar(select(db.Participant.id).where(db.Participant.secret_hash == secret_hash(token)))
         return s.execute(select(Assignment.position, Assignment.phase, Stimulus.role, Stimulus.system)
                          .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
                          .where(Assignment.participant_id == pid).order_by(Assignment.position)).all()
@@ -44,7 +52,7 @@ def _clips(survey, token):
 def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
     design = Design()
     for _ in range(5):
-        st = survey.start()
+        st = _start(survey)
         clips = _clips(survey, st["token"])
         assert [c.phase for c in clips[:design.qualification]] == ["qualification"] * design.qualification
         main = [c for c in clips if c.phase == "main"]
@@ -58,7 +66,7 @@ def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
 
 @pytest.mark.data
 def test_orders_differ_and_clips_are_used_evenly(survey):
-    orders = [tuple(c.system for c in _clips(survey, survey.start()["token"])) for _ in range(6)]
+    orders = [tuple(c.system for c in _clips(survey, _start(survey)["token"])) for _ in range(6)]
     assert len(set(orders)) > 1
     with survey.sessions() as s:
         per_clip = Counter(dict(s.execute(select(Assignment.stimulus_id, func.count()).join(Stimulus)
@@ -68,28 +76,67 @@ def test_orders_differ_and_clips_are_used_evenly(survey):
 
 @pytest.mark.data
 def test_the_path_to_a_completion_code(survey):
-    st = survey.start(external_id="PID-1")
+    st = _start(survey, "PID-1")
+    token = st["token"]
     seen = [(st["step"], st["question"])]
-    _served_long_ago(survey, st["token"])
+    _served_long_ago(survey, token)
     while st["step"] != "done":
-        st = survey.answer(st["token"], st["position"], st["question"], st["choices"][-1])
+        st = survey.answer(token, st["position"], st["question"], st["choices"][-1])
         seen.append((st["step"], st.get("question")))
-    assert st["completion_code"] and len(st["completion_code"]) == 10
+    assert st["completion_code"] and len(st["completion_code"]) == 10 and "completion_url" not in st
     assert seen[:4] == [("qualification", "genre")] * 3 + [("main", "fusion")]
     assert seen[4] == ("main", "musicality")
     assert st["answered"] == st["questions"] == 3 + 2 * (len(MAIN_GROUPS) + 2)
 
 
 @pytest.mark.data
-def test_resume_by_token_and_by_platform_id_on_a_second_device(survey):
-    st = survey.start(external_id="PROLIFIC-42")
+def test_the_browser_secret_resumes_and_a_platform_id_is_never_a_password(survey):
+    st = _start(survey, "PROLIFIC-42")
     _served_long_ago(survey, st["token"])
-    st = survey.answer(st["token"], 0, "genre", "jazz")
-    again = survey.start(external_id="PROLIFIC-42")
-    assert again["token"] == st["token"] and again["position"] == 1
-    assert survey.start(token=st["token"])["position"] == 1
-    with pytest.raises(SurveyError, match="no participant with this id"):
-        survey.start(external_id="someone-new", create=False)
+    survey.answer(st["token"], 0, "genre", "jazz")
+    again, new = survey.begin(st["token"], Ids.of(" prolific-42 "))  # the same browser, the same (normalised) id
+    assert new is None and again["position"] == 1 and again["resume_code"] == st["resume_code"]
+    assert survey.begin(st["token"])[0]["position"] == 1  # no id in the link: the browser's attempt
+    for other_browser in (None, "x" * 24):  # another browser with the same PID gets a message, not the session
+        with pytest.raises(SurveyError, match="already started the survey in another browser") as info:
+            survey.begin(other_browser, Ids.of("PROLIFIC-42"), consent=True)
+        assert info.value.status == 409 and info.value.reason == "elsewhere"
+    # a shared computer: the next person's PID starts a new attempt, never the first person's
+    nxt, secret = survey.begin(st["token"], Ids.of("someone-else"), consent=True)
+    assert secret and nxt["position"] == 0 and nxt["resume_code"] != st["resume_code"]
+    assert survey.begin(None, Ids.of("someone-new")) == ({"step": "consent", "minutes": survey.minutes()}, None)
+
+
+@pytest.mark.data
+def test_a_resume_code_moves_the_attempt_to_a_second_device(survey):
+    st = _start(survey, "pid-7")
+    _served_long_ago(survey, st["token"])
+    survey.answer(st["token"], 0, "genre", "folk")
+    code = st["resume_code"]
+    assert len(code) == 11 and code[5] == "-"
+    moved, secret = survey.resume(code.lower().replace("-", " "), Ids.of("PID-7"))
+    assert moved["position"] == 1 and secret != st["token"]
+    assert survey.state(secret)["position"] == 1
+    with pytest.raises(SurveyError, match="No survey is open in this browser") as info:
+        survey.state(st["token"])  # the first device's secret stopped working
+    assert info.value.status == 401
+    with pytest.raises(SurveyError, match="belongs to another participant id"):
+        survey.resume(code, Ids.of("pid-8"))
+    for bad, message in (("ABCDE-FGHJK", "no attempt has this resume code"), ("short", "a resume code has")):
+        with pytest.raises(SurveyError, match=message):
+            survey.resume(bad)
+
+
+@pytest.mark.parametrize("raw, stored", [("ABC", "abc"), ("  abc\t", "abc"), ("ＡＢＣ", "abc"), ("", None), (None, None)])
+def test_platform_ids_are_normalised(raw, stored):
+    assert normalise_id(raw) == stored
+
+
+@pytest.mark.parametrize("bad", ["a b", "x" * 65, "a\x00b", "\ud800", 12, ["a"]])
+def test_bad_platform_ids_are_refused(bad):
+    with pytest.raises(SurveyError, match="participant id must be") as info:
+        normalise_id(bad, "the participant id")
+    assert info.value.status == 400
 
 
 def _count(survey):
@@ -99,13 +146,15 @@ def _count(survey):
 
 @pytest.mark.data
 def test_forged_and_bad_answers_are_refused_and_change_nothing(survey):
-    a, b = survey.start(), survey.start()
+    a, b = _start(survey), _start(survey)
     _served_long_ago(survey, a["token"])
     cases = [
-        (("no-such-token", 0, "genre", "jazz"), 404, "unknown participant token"),
+        (("no-such-token", 0, "genre", "jazz"), 401, "No survey is open in this browser"),
+        (("x" * 24, 0, "genre", "jazz"), 401, "No survey is open in this browser"),
         ((a["token"], 0, "genre", "mixture"), 400, "not an answer to this question"),
         ((a["token"], 0, "tempo", "fast"), 400, "unknown question"),
         ((a["token"], "zero", "genre", "jazz"), 400, "whole number"),
+        ((a["token"], True, "genre", "jazz"), 400, "whole number"),
         ((a["token"], 1, "genre", "jazz"), 409, "answer in order"),
         ((a["token"], 99, "fusion", "jazz"), 409, "not assigned to you"),
         ((a["token"], 0, "musicality", "robot"), 409, "not assigned to you"),
@@ -120,7 +169,7 @@ def test_forged_and_bad_answers_are_refused_and_change_nothing(survey):
 
 @pytest.mark.data
 def test_an_answer_before_the_clip_has_been_heard_is_refused(survey):
-    st = survey.start()
+    st = _start(survey)
     survey.audio(st["token"], 0)  # served now; the clips last one second
     with pytest.raises(SurveyError, match="listen to the whole clip") as info:
         survey.answer(st["token"], 0, "genre", "jazz")
@@ -133,7 +182,7 @@ def test_an_answer_before_the_clip_has_been_heard_is_refused(survey):
 
 @pytest.mark.data
 def test_retries_are_idempotent_and_answers_cannot_change(survey):
-    st = survey.start()
+    st = _start(survey)
     _served_long_ago(survey, st["token"])
     first = survey.answer(st["token"], 0, "genre", "folk")
     again = survey.answer(st["token"], 0, "genre", "folk")
@@ -146,22 +195,23 @@ def test_retries_are_idempotent_and_answers_cannot_change(survey):
 
 @pytest.mark.data
 def test_audio_only_for_ones_own_current_or_earlier_clips(survey):
-    a, b = survey.start(), survey.start()
-    wav = survey.audio(a["token"], 0)
+    a, b = _start(survey), _start(survey)
+    wav = survey.stimulus_audio(survey.audio(a["token"], 0))
     assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
     with pytest.raises(SurveyError, match="answer the current clip first"):
         survey.audio(a["token"], 5)
     with pytest.raises(SurveyError, match="not assigned"):
         survey.audio(a["token"], 500)
-    with pytest.raises(SurveyError, match="unknown participant"):
+    with pytest.raises(SurveyError, match="No survey is open"):
         survey.audio("forged", 0)
-    assert survey.audio(b["token"], 0)[:4] == b"RIFF"
+    assert survey.stimulus_audio(survey.audio(b["token"], 0))[:4] == b"RIFF"
 
 
 def test_an_empty_pool_is_a_clear_error(tmp_path):
     empty = Survey(db.sessions(db.make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")))
-    with pytest.raises(SurveyError, match="not prepared"):
-        empty.start()
+    with pytest.raises(SurveyError, match="not prepared") as info:
+        empty.begin(None, consent=True)
+    assert info.value.status == 503
 
 
 @pytest.mark.data
