@@ -42,7 +42,8 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token = "bench"
-    env = {**os.environ, "DATABASE_URL": url, "FUSION_RESEARCHER_TOKEN": token}
+    env = {**os.environ, "DATABASE_URL": url, "FUSION_RESEARCHER_TOKEN": token,
+           "FUSION_STARTS_PER_HOUR": "0"}  # every simulated participant comes from 127.0.0.1
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     app = f"http://127.0.0.1:{port}"

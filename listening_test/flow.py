@@ -26,8 +26,9 @@ participants finish, and whichever app process served them. Within a system, the
 least often so far is chosen (ties at random), counting the attempts that have answered at least
 one question or began less than :data:`ABANDON_AFTER` ago (abandoned attempts stop counting).
 Assignment is atomic: every start first updates the ``assign`` counter row, which serialises
-starts on SQLite and PostgreSQL alike, so the spread within a system stays at most one under any
-concurrency. The order of the main clips is shuffled from the participant's seed; the catch trials
+starts on SQLite and PostgreSQL alike (across app processes too), so the spread within a system
+stays at most one under any concurrency; within one process, starts queue on a lock first, so that
+a burst waits in the process rather than on the database's short lock timeout. The order of the main clips is shuffled from the participant's seed; the catch trials
 are spread evenly through them.
 
 **Rules for an answer** (checked on the server, in one short transaction: one read, one insert,
@@ -43,6 +44,7 @@ import hashlib
 import random
 import secrets
 import string
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -50,7 +52,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from listening_test.db import Answer, Assignment, Counter, Participant, Stimulus, now
+from listening_test.db import Answer, Assignment, Counter, Participant, Stimulus, WriteGate, now
 from listening_test.stimuli import CONTROLS, SYSTEMS
 
 QUESTIONS = {"genre": ("jazz", "folk", "neither"),
@@ -60,6 +62,7 @@ PHASE_QUESTIONS = {"qualification": ("genre",), "main": ("fusion", "musicality")
 MAIN_GROUPS = SYSTEMS + CONTROLS
 TOLERANCE_S = 0.25  # clock and network slack on the "listened to the whole clip" rule
 ABANDON_AFTER = timedelta(minutes=30)  # an attempt with no answer after this stops counting for balance
+START_WAIT_S = 10.0  # longest wait of a start behind the other starts of this process
 ID_MAX = 64
 SECRET_BYTES = 18  # 144 bits
 RESUME_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed on phones
@@ -171,6 +174,9 @@ class Survey:
 
     def __init__(self, sessions, design: Design = Design(), completion_url: str | None = None):
         self.sessions, self.design, self.completion_url = sessions, design, completion_url
+        # starts of this process queue here, not on the database's lock (whose wait is kept short)
+        self._starting = threading.Lock()
+        self.gate = WriteGate(sessions.kw.get("bind"))  # SQLite: this process's writers queue in turn
 
     # attempts ----------------------------------------------------------------------------------------
     def begin(self, secret: str | None, ids: Ids = Ids(), consent: bool = False) -> tuple[dict, str | None]:
@@ -194,9 +200,17 @@ class Survey:
         return self._create(ids)
 
     def _create(self, ids: Ids) -> tuple[dict, str]:
+        if not self._starting.acquire(timeout=START_WAIT_S):
+            raise SurveyError(503, "Many people are starting right now; trying again…", "busy")
+        try:
+            return self._create_locked(ids)
+        finally:
+            self._starting.release()
+
+    def _create_locked(self, ids: Ids) -> tuple[dict, str]:
         for _ in range(3):
             new_secret = secrets.token_urlsafe(SECRET_BYTES)
-            with self.sessions() as s:
+            with self.gate(), self.sessions() as s:
                 # the lock first: starts run one after another, so the usage counts are exact
                 s.execute(update(Counter).where(Counter.name == "assign").values(value=Counter.value + 1))
                 p = Participant(secret_hash=secret_hash(new_secret), external_id=ids.participant, study_id=ids.study,
@@ -224,7 +238,7 @@ class Survey:
         browser's secret stops working."""
         code = normalise_resume_code(code)
         new_secret = secrets.token_urlsafe(SECRET_BYTES)
-        with self.sessions() as s:
+        with self.gate(), self.sessions() as s:
             p = s.scalar(select(Participant).where(Participant.resume_code == code))
             if p is None:
                 raise SurveyError(404, "no attempt has this resume code: check it, or start from your study link",
@@ -330,10 +344,16 @@ class Survey:
             if a.answered < len(steps) and clip.position > steps[a.answered][0].position:
                 raise SurveyError(409, "answer the current clip first")
             if clip.served_at is None:
-                s.execute(update(Assignment).where(Assignment.id == clip.id, Assignment.served_at.is_(None))
-                          .values(served_at=now()))
-                s.commit()
+                with self.gate():
+                    self._mark_served(s, clip)
             return clip.stimulus_id
+
+    @staticmethod
+    def _mark_served(s, clip: Clip) -> None:
+        """When the clip was first served (kept if a parallel request set it first)."""
+        s.execute(update(Assignment).where(Assignment.id == clip.id, Assignment.served_at.is_(None))
+                  .values(served_at=now()))
+        s.commit()
 
     def stimulus_audio(self, stimulus_id: int) -> bytes:
         with self.sessions() as s:
@@ -371,18 +391,28 @@ class Survey:
                     raise SurveyError(425, f"please listen to the whole clip ({left:.1f} s left)")
             last = index == len(steps) - 1
             try:
-                s.add(Answer(participant_id=a.id, position=position, question=question, choice=choice))
-                s.flush()
-                moved = s.execute(update(Participant).where(Participant.id == a.id, Participant.answered == index)
-                                  .values(answered=index + 1, **({"finished_at": now()} if last else {}))).rowcount
-                if moved != 1:
-                    raise IntegrityError("answered moved", None, Exception())
-                s.commit()
+                with self.gate():
+                    self._save(s, a, index, position, question, choice, last)
             except IntegrityError:  # the same answer raced in from a retry: the first one counts
                 s.rollback()
                 return self._repeat(s, self._attempt(s, secret), position, question, choice)
             done = Attempt(a.id, index + 1, a.resume_code, a.completion_code, a.external_id, a.clips)
             return {**self._state(done), "repeated": False}
+
+    @staticmethod
+    def _save(s, a: Attempt, index: int, position: int, question: str, choice: str, last: bool) -> None:
+        """The answer and the moved step, in one transaction (raises IntegrityError on a race)."""
+        try:
+            s.add(Answer(participant_id=a.id, position=position, question=question, choice=choice))
+            s.flush()
+            moved = s.execute(update(Participant).where(Participant.id == a.id, Participant.answered == index)
+                              .values(answered=index + 1, **({"finished_at": now()} if last else {}))).rowcount
+            if moved != 1:
+                raise IntegrityError("answered moved", None, Exception())
+            s.commit()
+        except Exception:
+            s.rollback()
+            raise
 
     def _repeat(self, s, a: Attempt, position: int, question: str, choice: str) -> dict:
         saved = s.scalar(select(Answer.choice).where(Answer.participant_id == a.id, Answer.position == position,

@@ -90,8 +90,7 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
         while state["step"] != "done":
             pos = state["position"]
             if state.get("first_question"):
-                r = http.get(state["audio"])
-                r.raise_for_status()
+                _fetch(http, state["audio"])
                 time.sleep(state["seconds"] + think * rng.random())
             clip = clips[pos]
             # one draw per (participant, clip kind, question): the answers do not depend on the
@@ -121,6 +120,17 @@ def _answer(rng, profile, state, truth, system) -> str:
     if system == "catch" and q == "fusion":
         weights = profile["catch"]
     return _pick(rng, weights) if weights else rng.choice(state["choices"])
+
+
+def _fetch(http: httpx.Client, path: str) -> bytes:
+    """GET bytes (a clip), retrying a busy server (503) as a browser's audio element is retried."""
+    for attempt in range(8):
+        r = http.get(path)
+        if r.status_code != 503:
+            r.raise_for_status()
+            return r.content
+        time.sleep(float(r.headers.get("Retry-After", 1)))
+    raise RuntimeError(f"{path} was busy eight times")
 
 
 def _get(http: httpx.Client, path: str) -> dict:

@@ -38,6 +38,7 @@ import hmac
 import html
 import inspect
 import logging
+import re
 import secrets
 import threading
 import time
@@ -50,11 +51,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from plotly.offline import get_plotlyjs
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from fusion import config
@@ -213,12 +216,22 @@ async def _validation_error(request: Request, exc: RequestValidationError):
     return _error(400, "invalid request: " + "; ".join(parts))
 
 
+async def _http_error(request: Request, exc: StarletteHTTPException):
+    """Framework refusals (an unparsable body, an unknown path, a wrong method) as our JSON
+    ``{"error": ...}`` on the survey and results paths; FastAPI's own answer elsewhere."""
+    if not request.url.path.startswith(GUARDED):
+        return await http_exception_handler(request, exc)
+    message = "the request body is not valid JSON" if "parsing the body" in str(exc.detail) else str(exc.detail)
+    return _error(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+
 def install(api: FastAPI, sessions, completion_url: str | None = None) -> Survey:
-    """The survey and the results on ``api``: routes, the :class:`Guard`, the 400 for schema
-    failures. Returns the :class:`Survey`."""
+    """The survey and the results on ``api``: routes, the :class:`Guard`, JSON refusals for
+    schema failures and framework errors. Returns the :class:`Survey`."""
     survey = Survey(sessions, completion_url=completion_url)
     api.add_middleware(Guard)
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(StarletteHTTPException, _http_error)
     api.include_router(survey_routes(survey))
     api.include_router(results_routes(sessions))
     return survey
@@ -538,7 +551,7 @@ def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonc
     fig = go.Figure([go.Bar(y=table.system, x=table[lab], name=lab, orientation="h") for lab in QUESTIONS["fusion"]])
     fig.update_layout(barmode="stack", height=380, title="Fusion recognition (percent of answers)",
                       template="plotly_white", yaxis=dict(autorange="reversed"))
-    chart = fig.to_html(full_html=False, include_plotlyjs=False).replace("<script ", f'<script nonce="{nonce}" ')
+    chart = re.sub(r"<script(?=[\s>])", f'<script nonce="{nonce}"', fig.to_html(full_html=False, include_plotlyjs=False))
     kappa = analysis.fleiss_kappa(chosen)
     accuracy = analysis.qualification_accuracy(df)
     query = html.escape(urlencode({k: "1" for k, on in filters.items() if on}))

@@ -112,6 +112,13 @@ function failed(e) {
 }
 
 $("player").addEventListener("ended", () => { ended = true; update(); });
+let audioRetries = 0;
+$("player").addEventListener("error", () => {   // a busy server or a lost connection: load the clip again
+  if (audioRetries++ > 30) { error("The clip does not load. Check your connection and reload this page."); return; }
+  status("Loading the clip again…");
+  setTimeout(() => { $("player").load(); }, Math.min(10000, 1000 * audioRetries));
+});
+$("player").addEventListener("canplay", () => { audioRetries = 0; if ($("status").textContent.startsWith("Loading")) status(""); });
 $("form").addEventListener("submit", ev => ev.preventDefault());
 $("next").addEventListener("click", async () => {
   const chosen = document.querySelector("input[name=choice]:checked");
