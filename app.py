@@ -17,6 +17,7 @@ from fusion import config
 config.quiet_telemetry()  # before Gradio is imported: analytics and telemetry off
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import functools  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
@@ -243,6 +244,7 @@ def main(argv=None) -> None:
     parser.add_argument("--host", default=config.host(), help="default: $FUSION_HOST or 127.0.0.1")
     parser.add_argument("--port", type=int, default=config.port(), help="default: $FUSION_PORT or 7860")
     args = parser.parse_args(argv)
+    sys.setswitchinterval(0.001)  # hand the GIL over sooner: short requests wait less behind busy threads
     torch.set_num_threads(1)  # one melody is a few hundred tiny steps: threads only add overhead
     t0 = time.time()
     demo = Demo(defer=True)  # the real data and the judge are read once the page is up

@@ -178,7 +178,11 @@ def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default :func:`database_url`) with the tables created."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": LOCK_WAIT_S, "check_same_thread": False})
+        # more connections than worker threads (the survey's 9, the results' share of FastAPI's 40): a
+        # request that waits in the WriteGate holds its connection, so a smaller pool would starve
+        # the writer in front
+        engine = create_engine(url, connect_args={"timeout": LOCK_WAIT_S, "check_same_thread": False},
+                               pool_size=40, max_overflow=10, pool_timeout=LOCK_WAIT_S * 4)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):
@@ -190,7 +194,7 @@ def make_engine(url: str | None = None) -> Engine:
             cur.close()
     else:
         options = f"-c lock_timeout={int(LOCK_WAIT_S * 1000)} -c statement_timeout={int(STATEMENT_S * 1000)}"
-        engine = create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10,  # one per worker thread
+        engine = create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10,  # more than the worker threads
                                pool_timeout=LOCK_WAIT_S * 4, connect_args={"options": options})
     _upgrade(engine)
     Base.metadata.create_all(engine)

@@ -177,6 +177,7 @@ class Survey:
         # starts of this process queue here, not on the database's lock (whose wait is kept short)
         self._starting = threading.Lock()
         self.gate = WriteGate(sessions.kw.get("bind"))  # SQLite: this process's writers queue in turn
+        self._clips = None  # (ids by (role, system), seconds by id), read at the first start
 
     # attempts ----------------------------------------------------------------------------------------
     def begin(self, secret: str | None, ids: Ids = Ids(), consent: bool = False) -> tuple[dict, str | None]:
@@ -197,9 +198,11 @@ class Survey:
                                            "Continue there, or enter the resume code you were shown.", "elsewhere")
         if not consent:
             return {"step": "consent", "minutes": self.minutes()}, None
-        return self._create(ids)
+        return self.create(ids)
 
-    def _create(self, ids: Ids) -> tuple[dict, str]:
+    def create(self, ids: Ids = Ids()) -> tuple[dict, str]:
+        """A new attempt (after consent), without :meth:`begin`'s checks: (state, its secret). A PID
+        that another attempt holds is still refused (409 ``elsewhere``, by the unique key)."""
         if not self._starting.acquire(timeout=START_WAIT_S):
             raise SurveyError(503, "Many people are starting right now; trying again…", "busy")
         try:
@@ -219,7 +222,7 @@ class Survey:
                 s.add(p)
                 try:
                     s.flush()
-                    self._assign(s, p)
+                    items = self._assign(s, p)
                     s.commit()
                 except IntegrityError:  # the same PID started twice at once, or a code collided
                     s.rollback()
@@ -229,8 +232,10 @@ class Survey:
                                                "browser. Continue there, or enter the resume code you were shown.",
                                           "elsewhere") from None
                     continue
-            with self.sessions() as s:
-                return self._state(self._load(s, new_secret)), new_secret
+            seconds = self._clips[1]
+            clips = tuple(Clip(0, k, phase, sid, seconds[sid], None) for k, (phase, sid) in enumerate(items))
+            attempt = Attempt(p.id, 0, p.resume_code, p.completion_code, p.external_id, clips)
+            return self._state(attempt), new_secret
         raise SurveyError(503, "could not start the survey; please try again")
 
     def resume(self, code: str, ids: Ids = Ids()) -> tuple[dict, str]:
@@ -271,16 +276,31 @@ class Survey:
         return Attempt(r[0], r[1], r[2], r[3], r[4],
                        tuple(Clip(x[5], x[6], x[7], x[8], x[10], x[9]) for x in rows))
 
-    def _assign(self, s, p: Participant) -> None:
+    def _pool(self, s) -> dict[tuple[str, str], list[int]]:
+        """Stimulus ids by (role, system), read once: a pool cannot change once someone has started
+        (``prepare --replace`` refuses then), and an empty pool is not kept."""
+        if self._clips is None:
+            pool: dict[tuple[str, str], list[int]] = {}
+            seconds = {}
+            for sid, role, system, length in s.execute(select(Stimulus.id, Stimulus.role, Stimulus.system,
+                                                              Stimulus.seconds)):
+                pool.setdefault((role, system), []).append(sid)
+                seconds[sid] = length
+            if not pool:
+                return pool
+            self._clips = (pool, seconds)
+        return self._clips[0]
+
+    def _assign(self, s, p: Participant) -> list[tuple[str, int]]:
+        """Choose and store the participant's clips (module docstring); returns (phase, stimulus
+        id) by position."""
         rng = random.Random(p.seed)
         counting = select(Participant.id).where(or_(Participant.answered > 0,
                                                     Participant.created_at > now() - ABANDON_AFTER))
         used = dict(s.execute(select(Assignment.stimulus_id, func.count())
                               .where(Assignment.participant_id.in_(counting))
                               .group_by(Assignment.stimulus_id)).all())
-        pool: dict[tuple[str, str], list[int]] = {}
-        for sid, role, system in s.execute(select(Stimulus.id, Stimulus.role, Stimulus.system)):
-            pool.setdefault((role, system), []).append(sid)
+        pool = self._pool(s)
 
         def pick(role: str, system: str | None, k: int) -> list[int]:
             ids = [i for (r, sy), xs in sorted(pool.items()) if r == role and system in (None, sy) for i in xs]
@@ -301,6 +321,7 @@ class Survey:
         items = [("qualification", i) for i in quali] + [("main", i) for i in main]
         s.add_all([Assignment(participant_id=p.id, position=k, stimulus_id=sid, phase=phase)
                    for k, (phase, sid) in enumerate(items)])
+        return items
 
     # where a participant is -------------------------------------------------------------------------
     def minutes(self) -> int:

@@ -13,11 +13,14 @@ the server requires; ``--speed`` only shortens the think time after that.
 """
 from __future__ import annotations
 
+import functools
 import json
 import random
+import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 
 from urllib.parse import urlsplit
@@ -55,12 +58,22 @@ class Report:
     participants: int = 0
     finished: int = 0
     answers: int = 0
-    latencies: list = field(default_factory=list)  # seconds per acknowledged answer
+    latencies: list = field(default_factory=list)  # seconds per acknowledged answer, as the client sees it
+    server_latencies: list = field(default_factory=list)  # the same, inside the app (its Server-Timing)
     errors: list = field(default_factory=list)
     codes: list = field(default_factory=list)
     acks: list = field(default_factory=list)  # (token, position, question, choice) of every acknowledged answer
     tokens: list = field(default_factory=list)  # each attempt's browser secret (its cookie)
+    retries: Counter = field(default_factory=Counter)  # (route, status or "connection") of every retried request
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every simulated browser: building one per client (httpx's default)
+    costs tens of milliseconds of CPU each, which a crowd of 100 starting at once would spend on
+    the machine it measures."""
+    return ssl.create_default_context()
 
 
 def _pick(rng: random.Random, weights: dict) -> str:
@@ -73,12 +86,12 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
     """One simulated participant from consent to completion code. What each clip is (system,
     true genre) is asked of the researchers' API, which a real participant cannot reach."""
     rng = random.Random(seed)
-    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as http:
+    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout, verify=_tls()) as http:
         if token:  # the same browser comes back: its cookie
             http.cookies.set(COOKIE, token, domain=urlsplit(url).hostname, path="/survey")
-            state = _get(http, "/survey/api/state")
+            state = _get(http, "/survey/api/state", report)
         else:
-            state = _post(http, "/survey/api/start", {"PROLIFIC_PID": external_id, "consent": True})
+            state = _post(http, "/survey/api/start", {"PROLIFIC_PID": external_id, "consent": True}, report)
             token = http.cookies.get(COOKIE)
             with report.lock:
                 report.tokens.append(token)
@@ -90,7 +103,7 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
         while state["step"] != "done":
             pos = state["position"]
             if state.get("first_question"):
-                _fetch(http, state["audio"])
+                _fetch(http, state["audio"], report)
                 time.sleep(state["seconds"] + think * rng.random())
             clip = clips[pos]
             # one draw per (participant, clip kind, question): the answers do not depend on the
@@ -100,9 +113,13 @@ def participant(url: str, profile: dict, seed: int, report: Report, researcher_t
             choice = _answer(draw, profile, state, clip["genre"], clip["system"])
             t = time.perf_counter()
             sent = (token, pos, state["question"], choice)
-            state = _post(http, "/survey/api/answer", {"position": pos, "question": sent[2], "choice": choice})
+            timing: dict = {}
+            state = _post(http, "/survey/api/answer", {"position": pos, "question": sent[2], "choice": choice}, report,
+                          timing)
             with report.lock:
                 report.latencies.append(time.perf_counter() - t)
+                if "app" in timing:
+                    report.server_latencies.append(timing["app"])
                 report.answers += 1
                 report.acks.append(sent)
         with report.lock:
@@ -122,37 +139,49 @@ def _answer(rng, profile, state, truth, system) -> str:
     return _pick(rng, weights) if weights else rng.choice(state["choices"])
 
 
-def _fetch(http: httpx.Client, path: str) -> bytes:
+def _fetch(http: httpx.Client, path: str, report: Report | None = None) -> bytes:
     """GET bytes (a clip), retrying a busy server (503) as a browser's audio element is retried."""
     for attempt in range(8):
         r = http.get(path)
         if r.status_code != 503:
             r.raise_for_status()
             return r.content
+        _retried(report, path, 503)
         time.sleep(float(r.headers.get("Retry-After", 1)))
     raise RuntimeError(f"{path} was busy eight times")
 
 
-def _get(http: httpx.Client, path: str) -> dict:
-    return _post(http, path, None)
+def _retried(report: Report | None, path: str, why) -> None:
+    if report is not None:
+        with report.lock:
+            report.retries[(path.rsplit("/", 1)[0] if "/audio/" in path else path, why)] += 1
 
 
-def _post(http: httpx.Client, path: str, body: dict | None) -> dict:
+def _get(http: httpx.Client, path: str, report: Report | None = None) -> dict:
+    return _post(http, path, None, report)
+
+
+def _post(http: httpx.Client, path: str, body: dict | None, report: Report | None = None,
+          timing: dict | None = None) -> dict:
     """POST ``body`` (GET when None), retrying lost connections and 5xx (a busy server answers
     503) with a growing wait, as the survey page does; a 4xx raises."""
     for attempt in range(8):
         try:
             r = http.get(path) if body is None else http.post(path, json=body)
         except httpx.TransportError:
+            _retried(report, path, "connection")
             time.sleep(0.2 * 2 ** attempt)
             continue
         if r.status_code >= 500:
+            _retried(report, path, r.status_code)
             time.sleep(float(r.headers.get("Retry-After", 0.2 * 2 ** attempt)) if r.status_code == 503
                        else 0.2 * 2 ** attempt)
             continue
         data = r.json()
         if r.status_code != 200:
             raise RuntimeError(f"{path} refused: {data.get('error')}")
+        if timing is not None and "app;dur=" in r.headers.get("server-timing", ""):
+            timing["app"] = float(r.headers["server-timing"].split("app;dur=")[1].split(",")[0]) / 1000
         return data
     raise RuntimeError(f"{path} failed eight times")
 
