@@ -230,6 +230,14 @@ def make_server_app(demo: Demo, database_url: str | None = None):
     sessions = db.sessions(db.make_engine(database_url))
     api = FastAPI(title="FusionGAN", docs_url=None, redoc_url=None, openapi_url=None)
     web.install(api, sessions, completion_url=config.completion_url())
+
+    @api.get("/healthz")
+    def healthz():
+        """What is loaded, as JSON (for monitoring, and for benchmarks that wait for a quiet app)."""
+        st = demo.status()
+        return {"systems": list(st.systems), "data_ready": st.data_ready, "judge": st.judge, "error": st.error,
+                "loading": not st.data_ready or st.judge == "training"}
+
     page = build_app(demo)
     return gr.mount_gradio_app(api, page, path="/", theme=page.theme_for_launch, max_file_size=MAX_UPLOAD,
                                allowed_paths=[str(REPORTS)], footer_links=[], show_error=True)

@@ -1,7 +1,8 @@
 """Saving an answer under load: 100 simulated participants at once against one app process.
 
 A fresh pool of 1-second clips is prepared in a temporary SQLite file (or ``--database-url``);
-``python app.py`` is started on it; ``listening_test.simulate`` runs ``--participants`` at once
+``python app.py`` is started on it and left to load its data and judge (``/healthz``), so that
+the crowd meets a quiet app, as a study's does; ``listening_test.simulate`` runs ``--participants`` at once
 (each listens to every clip, then answers); the latency of every acknowledged answer (request to
 response, as the participant's browser sees it) is reported as percentiles.
 
@@ -48,12 +49,14 @@ def main() -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     app = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+        for _ in range(3000):  # until the app has loaded its data and judge (a quiet app, as in a study)
             try:
-                urllib.request.urlopen(app + "/survey", timeout=1)
-                break
+                with urllib.request.urlopen(app + "/healthz", timeout=1) as r:
+                    if not json.load(r)["loading"]:
+                        break
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         t = time.time()
         report = simulate.simulate(app, args.participants, simulate.paper_profile(), token, seed=7)
         wall = time.time() - t

@@ -77,7 +77,8 @@ ATTEMPT_COOKIE_S = 14 * 24 * 3600
 MAX_BODY = 4096  # bytes: the largest body a survey or results request may have
 RETRY_AFTER_S = 1
 AUDIO_CACHE_BYTES = 64 * 2**20
-WORKER_THREADS = 8  # threads for the survey's database work (bench_survey: 8 beat 40 and 4 on two cores)
+WORKER_THREADS = 8  # threads for the participants' database work (docs/performance.md)
+RESEARCHER_THREADS = 2  # threads for the researchers' routes
 GUARDED = ("/survey", "/results")
 CSP = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -493,6 +494,7 @@ def _filters(request: Request) -> dict:
 def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
     r = APIRouter()
     failures = failures or Throttle(5, 900)  # failed logins per address per 15 minutes
+    readers = anyio.CapacityLimiter(RESEARCHER_THREADS)  # the researchers' reads never crowd the participants'
 
     def frames(request: Request):
         df = analysis.answers_frame(sessions)
@@ -527,6 +529,7 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                         headers={"Cache-Control": "public, max-age=86400"})
 
     @r.get("/results/api/table")
+    @offloaded(readers)
     @researchers_only()
     def table_json(request: Request):
         df, chosen = frames(request)
@@ -537,12 +540,14 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                 "participants": int(df.participant.nunique()), "kept_participants": int(chosen.participant.nunique())}
 
     @r.get("/results/api/assignment")
+    @offloaded(readers)
     @researchers_only()
     def assignment(request: Request, secret: Annotated[str, Query(max_length=64)] = ""):
         """What each of an attempt's clips is, by the attempt's secret (for the simulated crowd)."""
         return analysis.assignment_of(sessions, secret)
 
     @r.get("/results/table.csv")
+    @offloaded(readers)
     @researchers_only()
     def table_csv(request: Request):
         _, chosen = frames(request)
@@ -550,6 +555,7 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                         headers={"Content-Disposition": "attachment; filename=table_ii.csv"})
 
     @r.get("/results/answers.csv")
+    @offloaded(readers)
     @researchers_only()
     def answers_csv(request: Request):
         df, _ = frames(request)
@@ -557,6 +563,7 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                         headers={"Content-Disposition": "attachment; filename=answers.csv"})
 
     @r.get("/results", response_class=HTMLResponse)
+    @offloaded(readers)
     @researchers_only(lambda: _login_page("Researchers only."))
     def results(request: Request):
         df, chosen = frames(request)

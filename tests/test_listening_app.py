@@ -157,6 +157,19 @@ def test_a_hundred_participants_at_once_lose_and_duplicate_nothing(sqlite_app):
 
 @pytest.mark.data
 @pytest.mark.slow
+def test_healthz_says_when_the_app_has_loaded(sqlite_app):
+    deadline = time.time() + 300
+    while True:  # the corpora load in seconds from the cache; the judge may still be fitting on a fresh machine
+        status = httpx.get(sqlite_app.url + "/healthz").json()
+        if status["data_ready"] or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert status["data_ready"] is True and status["error"] is None and "blend" in status["systems"]
+    assert status["judge"] in ("ready", "training") and status["loading"] == (status["judge"] == "training")
+
+
+@pytest.mark.data
+@pytest.mark.slow
 def test_the_paper_profile_reproduces_the_papers_fusion_levels(sqlite_app):
     report = simulate.simulate(sqlite_app.url, 200, simulate.paper_profile(), TOKEN, seed=2, concurrency=100)
     assert report.errors == []
