@@ -22,7 +22,7 @@ def test_csv_cells_cannot_become_formulas():
     lines = text.splitlines()[1:]
     assert [line.split(",")[0].strip('"') for line in lines][:5] == ["'=HYPERLINK(\"\"http://x\"\")", "'+1", "'-2",
                                                                        "'@SUM(A1)", "'\tx"]
-    assert lines[5] == "fine,6"
+    assert lines[5] == '"fine","6"'  # every field quoted
 
 
 def _frame(rows):
