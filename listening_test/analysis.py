@@ -6,9 +6,11 @@
   (their answers are not independent), percentile method, 2,000 resamples; answers and
   participants counted.
 * **Qualification accuracy**: the share of qualification answers naming the clip's true genre.
-* **Filters**: ``qualified`` keeps participants with at least ``QUALIFIED`` of their qualification
-  answers right; ``attentive`` drops participants who called a catch trial anything but
-  "neither".
+* **Filters**: only participants who finished count, unless asked; ``qualified`` keeps
+  participants with at least ``QUALIFIED`` of their qualification answers right; ``attentive``
+  drops participants who called a catch trial anything but "neither".
+* **Participants** (:func:`participants_frame`): one row per attempt with its ids, device, start
+  and end in UTC, duration, scores, completion code and why it is excluded, if it is.
 * **Agreement**: Fleiss' kappa of the fusion answers over clips heard by at least two listeners,
   in the form for a varying number of raters per item:
   ``P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1))``, ``P = mean P_i``,
@@ -40,20 +42,72 @@ QUALIFIED = 2 / 3
 RESAMPLES = 2000
 
 
+def _utc(values) -> pd.Series:
+    """Datetimes as timezone-aware UTC (SQLite returns them naive, in UTC)."""
+    t = pd.to_datetime(pd.Series(values), utc=False)
+    return t.dt.tz_localize("UTC") if t.dt.tz is None else t.dt.tz_convert("UTC")
+
+
 def answers_frame(sessions) -> pd.DataFrame:
-    """Every answer with its clip's role, system and true genre, one row each."""
+    """Every answer with its clip's role, system and true genre, one row each; ``served_at`` (the
+    clip's first serving) and ``answered_at`` in UTC; ``finished`` whether its participant
+    finished the survey."""
     with sessions() as s:
         rows = s.execute(
             select(Participant.id, Participant.external_id, Participant.study_id, Participant.session_id,
-                   Answer.position, Answer.question, Answer.choice,
-                   Answer.answered_at, Stimulus.id, Stimulus.role, Stimulus.system, Stimulus.genre)
+                   Answer.position, Answer.question, Answer.choice, Answer.answered_at, Stimulus.id, Stimulus.role,
+                   Stimulus.system, Stimulus.genre, Assignment.served_at, Participant.finished_at.is_not(None))
             .join(Answer, Answer.participant_id == Participant.id)
             .join(Assignment, (Assignment.participant_id == Answer.participant_id)
                   & (Assignment.position == Answer.position))
-            .join(Stimulus, Stimulus.id == Assignment.stimulus_id)).all()
-    return pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "position", "question",
-                                       "choice", "answered_at",
-                                       "stimulus", "role", "system", "genre"])
+            .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
+            .order_by(Participant.id, Answer.position, Answer.answered_at)).all()
+    df = pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "position", "question",
+                                     "choice", "answered_at", "stimulus", "role", "system", "genre", "served_at",
+                                     "finished"])
+    for c in ("answered_at", "served_at"):
+        df[c] = _utc(df[c]) if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
+    return df
+
+
+def participants_frame(sessions, answers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per attempt: platform ids, device, start and end (UTC), duration, answers given,
+    finished, qualification accuracy, catch trials passed, completion code, and the reason it is
+    left out of Table II by default (:data:`EXCLUSIONS`; empty when kept)."""
+    answers = answers_frame(sessions) if answers is None else answers
+    with sessions() as s:
+        rows = s.execute(select(Participant.id, Participant.external_id, Participant.study_id,
+                                Participant.session_id, Participant.device, Participant.created_at,
+                                Participant.finished_at, Participant.answered, Participant.completion_code)
+                         .order_by(Participant.id)).all()
+    df = pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "device", "started_at",
+                                     "finished_at", "answers", "completion_code"])
+    for c in ("started_at", "finished_at"):
+        df[c] = _utc(df[c]) if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
+    df["finished"] = df.finished_at.notna()
+    df["duration_s"] = (df.finished_at - df.started_at).dt.total_seconds().round(1)
+    flags = participant_flags(answers) if len(answers) else pd.DataFrame(
+        columns=["qualification_accuracy", "qualified", "attentive"])
+    df = df.join(flags[["qualification_accuracy", "qualified", "attentive"]], on="participant")
+    df["qualified"] = df.qualified.fillna(False).astype(bool)
+    df["attentive"] = df.attentive.fillna(True).astype(bool)
+    df["excluded_because"] = [exclusion(r.finished, r.qualified, r.attentive) for r in df.itertuples()]
+    return df
+
+
+#: why a participant is left out of Table II: always when unfinished; by the page's filters otherwise
+EXCLUSIONS = ("unfinished", "failed a catch trial", "below the qualification threshold")
+
+
+def exclusion(finished: bool, qualified: bool, attentive: bool, use_qualified: bool = True,
+              use_attentive: bool = True) -> str:
+    if not finished:
+        return EXCLUSIONS[0]
+    if use_attentive and not attentive:
+        return EXCLUSIONS[1]
+    if use_qualified and not qualified:
+        return EXCLUSIONS[2]
+    return ""
 
 
 def assignment_of(sessions, secret: str) -> list[dict]:
@@ -83,13 +137,18 @@ def participant_flags(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def filtered(df: pd.DataFrame, qualified: bool = False, attentive: bool = False) -> pd.DataFrame:
+def filtered(df: pd.DataFrame, qualified: bool = False, attentive: bool = False,
+             unfinished: bool = False) -> pd.DataFrame:
+    """The answers Table II counts: of finished participants only (unless ``unfinished``), and of
+    qualified and attentive ones when asked."""
     flags = participant_flags(df) if len(df) else pd.DataFrame(columns=["qualified", "attentive"])
     keep = pd.Series(True, index=flags.index)
     if qualified:
         keep &= flags.qualified
     if attentive:
         keep &= flags.attentive
+    if not unfinished and "finished" in df and len(df):
+        keep &= df.groupby("participant").finished.first().reindex(keep.index, fill_value=False).astype(bool)
     return df[df.participant.isin(keep[keep].index)]
 
 

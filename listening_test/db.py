@@ -4,7 +4,8 @@
   control it stands for, the audio (WAV bytes) and MIDI, its length in seconds, its metadata;
 * ``participants`` -- one attempt at the survey: the SHA-256 of its secret (the secret itself lives
   only in the participant's browser, in an HttpOnly cookie), the crowd platform's ids
-  (``PROLIFIC_PID``, normalised and unique; ``STUDY_ID``, ``SESSION_ID``), a resume code for a
+  (``PROLIFIC_PID``, normalised and unique; ``STUDY_ID``, ``SESSION_ID``), the kind of device the
+  page reported (phone, tablet, desktop), a resume code for a
   second device, a seed for their order, how many questions are answered, a completion code;
 * ``assignments``  -- the clips a participant hears, by position, and when each was first served;
 * ``answers``      -- one row per (participant, position, question); the unique key makes a
@@ -67,6 +68,7 @@ class Participant(Base):
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # PROLIFIC_PID
     study_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    device: Mapped[str | None] = mapped_column(String(16), nullable=True)  # phone | tablet | desktop (the page's guess)
     resume_code: Mapped[str] = mapped_column(String(16), unique=True)
     seed: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer, default=0)  # questions answered so far (the next step)
@@ -106,7 +108,7 @@ class Counter(Base):
 LOCK_WAIT_S = 0.5  # longest wait for a lock before a request is answered 503
 STATEMENT_S = 5.0  # longest statement on PostgreSQL
 #: the columns each table must have; an older database lacking one is rebuilt (if no one started) or refused
-REQUIRED = {"participants": {"secret_hash", "resume_code", "answered", "study_id", "session_id"}}
+REQUIRED = {"participants": {"secret_hash", "resume_code", "answered", "study_id", "session_id", "device"}}
 
 
 GATE_WAIT_S = 5.0  # longest wait in the process's queue of SQLite writers before a 503

@@ -61,6 +61,7 @@ QUESTIONS = {"genre": ("jazz", "folk", "neither"),
 PHASE_QUESTIONS = {"qualification": ("genre",), "main": ("fusion", "musicality")}
 MAIN_GROUPS = SYSTEMS + CONTROLS
 TOLERANCE_S = 0.25  # clock and network slack on the "listened to the whole clip" rule
+DEVICES = ("phone", "tablet", "desktop")
 ABANDON_AFTER = timedelta(minutes=30)  # an attempt with no answer after this stops counting for balance
 START_WAIT_S = 10.0  # longest wait of a start behind the other starts of this process
 ID_MAX = 64
@@ -180,7 +181,8 @@ class Survey:
         self._clips = None  # (ids by (role, system), seconds by id), read at the first start
 
     # attempts ----------------------------------------------------------------------------------------
-    def begin(self, secret: str | None, ids: Ids = Ids(), consent: bool = False) -> tuple[dict, str | None]:
+    def begin(self, secret: str | None, ids: Ids = Ids(), consent: bool = False,
+              device: str | None = None) -> tuple[dict, str | None]:
         """Where a visitor of the survey link stands: returns (state, new secret or None).
 
         * the browser's attempt (``secret``), when the link names no other PID: its state;
@@ -198,26 +200,26 @@ class Survey:
                                            "Continue there, or enter the resume code you were shown.", "elsewhere")
         if not consent:
             return {"step": "consent", "minutes": self.minutes()}, None
-        return self.create(ids)
+        return self.create(ids, device)
 
-    def create(self, ids: Ids = Ids()) -> tuple[dict, str]:
+    def create(self, ids: Ids = Ids(), device: str | None = None) -> tuple[dict, str]:
         """A new attempt (after consent), without :meth:`begin`'s checks: (state, its secret). A PID
         that another attempt holds is still refused (409 ``elsewhere``, by the unique key)."""
         if not self._starting.acquire(timeout=START_WAIT_S):
             raise SurveyError(503, "Many people are starting right now; trying again…", "busy")
         try:
-            return self._create_locked(ids)
+            return self._create_locked(ids, device if device in DEVICES else None)
         finally:
             self._starting.release()
 
-    def _create_locked(self, ids: Ids) -> tuple[dict, str]:
+    def _create_locked(self, ids: Ids, device: str | None) -> tuple[dict, str]:
         for _ in range(3):
             new_secret = secrets.token_urlsafe(SECRET_BYTES)
             with self.gate(), self.sessions() as s:
                 # the lock first: starts run one after another, so the usage counts are exact
                 s.execute(update(Counter).where(Counter.name == "assign").values(value=Counter.value + 1))
                 p = Participant(secret_hash=secret_hash(new_secret), external_id=ids.participant, study_id=ids.study,
-                                session_id=ids.session, resume_code=_code(RESUME_ALPHABET, RESUME_LENGTH),
+                                session_id=ids.session, device=device, resume_code=_code(RESUME_ALPHABET, RESUME_LENGTH),
                                 seed=secrets.randbelow(2**31), completion_code=_code(), answered=0)
                 s.add(p)
                 try:

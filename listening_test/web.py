@@ -26,7 +26,9 @@ Researcher routes need ``FUSION_RESEARCHER_TOKEN`` (read through :mod:`fusion.co
 password of ``/results/login`` (a signed, expiring session cookie follows; ``/results/logout``
 ends it; failures are rate-limited), or ``Authorization: Bearer <token>``. Without it they serve
 nothing but a login form: ``/results`` (the page), ``/results/api/table``, ``/results/table.csv``,
-``/results/answers.csv``. With the variable unset they are disabled.
+``/results/answers.csv`` (every answer, with served and answered times in UTC, the participant's
+flags and code), ``/results/participants.csv`` (one row per attempt: ids, device, times,
+duration, scores, code, why excluded). With the variable unset they are disabled.
 
 Pages carry a Content-Security-Policy (scripts from this site only, or with the page's nonce), and
 may not be framed.
@@ -104,6 +106,7 @@ class StartBody(_Body):
     STUDY_ID: ShortText | None = None
     SESSION_ID: ShortText | None = None
     consent: bool = False
+    device: Literal["phone", "tablet", "desktop"] | None = None
 
 
 class ResumeBody(_Body):
@@ -349,7 +352,7 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
         if wait:
             raise SurveyError(429, f"Too many new surveys from this address; try again in {wait / 60:.0f} minutes.",
                               "rate_limited")
-        state, new_secret = survey.create(ids)  # begin's checks were just made
+        state, new_secret = survey.create(ids, body.device)  # begin's checks were just made
         starts.record(client)
         return _json(state, new_secret, request)
 
@@ -486,9 +489,9 @@ def researchers_only(refusal: Callable[[], Response] = _json_refusal) -> Callabl
 
 
 def _filters(request: Request) -> dict:
-    """The page's two filters from the query, as booleans (anything but ``1`` is off)."""
+    """The page's three filters from the query, as booleans (anything but ``1`` is off)."""
     q = request.query_params
-    return {"qualified": q.get("qualified") == "1", "attentive": q.get("attentive") == "1"}
+    return {k: q.get(k) == "1" for k in ("qualified", "attentive", "unfinished")}
 
 
 def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
@@ -559,23 +562,61 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
     @researchers_only()
     def answers_csv(request: Request):
         df, _ = frames(request)
-        return Response(analysis.safe_csv(df), media_type="text/csv; charset=utf-8",
+        people = analysis.participants_frame(sessions, df)
+        out = df.merge(people[["participant", "device", "qualified", "attentive", "completion_code"]],
+                       on="participant", how="left")
+        return Response(analysis.safe_csv(out), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=answers.csv"})
+
+    @r.get("/results/participants.csv")
+    @offloaded(readers)
+    @researchers_only()
+    def participants_csv(request: Request):
+        df, _ = frames(request)
+        return Response(analysis.safe_csv(_excluded(analysis.participants_frame(sessions, df), request)),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=participants.csv"})
 
     @r.get("/results", response_class=HTMLResponse)
     @offloaded(readers)
     @researchers_only(lambda: _login_page("Researchers only."))
     def results(request: Request):
         df, chosen = frames(request)
+        people = _excluded(analysis.participants_frame(sessions, df), request)
         nonce = secrets.token_urlsafe(16)
-        return HTMLResponse(_results_html(request, df, chosen, nonce),
+        return HTMLResponse(_results_html(request, df, chosen, nonce, people),
                             headers={"Cache-Control": "no-store",
                                      "Content-Security-Policy": CSP.format(nonce=f" 'nonce-{nonce}'")})
 
     return r
 
 
-def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonce: str) -> str:
+def _excluded(people: pd.DataFrame, request: Request) -> pd.DataFrame:
+    """``excluded_because`` as the page's filters decide it (:func:`analysis.exclusion`)."""
+    f = _filters(request)
+    people = people.copy()
+    people["excluded_because"] = [analysis.exclusion(r.finished or f["unfinished"], r.qualified, r.attentive,
+                                                     f["qualified"], f["attentive"]) for r in people.itertuples()]
+    return people
+
+
+def _participants_html(people: pd.DataFrame) -> str:
+    if not len(people):
+        return "<p>No participant has started yet.</p>"
+    reasons = people.excluded_because[people.excluded_because != ""].value_counts()
+    why = "; ".join(f"{n} {html.escape(r)}" for r, n in reasons.items()) or "none"
+    shown = people.copy()
+    for c in ("started_at", "finished_at"):
+        shown[c] = shown[c].map(lambda t: "" if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    shown["qualification_accuracy"] = shown.qualification_accuracy.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0%}")
+    cols = ["participant", "external_id", "study_id", "session_id", "device", "started_at", "finished_at",
+            "duration_s", "answers", "qualification_accuracy", "attentive", "completion_code", "excluded_because"]
+    return (f"<p>Participants: {len(people)}; finished: {int(people.finished.sum())}; left out of Table II: "
+            f"{int((people.excluded_because != '').sum())} ({why}).</p><details><summary>Every participant</summary>"
+            f"{shown[cols].to_html(index=False, escape=True, na_rep='n/a')}</details>")
+
+
+def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonce: str, people: pd.DataFrame) -> str:
     filters = _filters(request)
     table = analysis.table_ii(chosen)
     shown = table.copy()
@@ -601,8 +642,10 @@ td,th{{border:1px solid #ccc;padding:.25em .5em;text-align:right}}</style></head
 <form method=get><label><input type=checkbox name=qualified value=1 {check('qualified')}> qualified participants only
 (at least {analysis.QUALIFIED:.0%} of qualification clips right)</label>
 <label><input type=checkbox name=attentive value=1 {check('attentive')}> exclude participants failing a catch trial</label>
+<label><input type=checkbox name=unfinished value=1 {check('unfinished')}> include unfinished participants</label>
 <button>Apply</button></form>
-<p>Participants: {df.participant.nunique()} (kept: {chosen.participant.nunique()}); answers: {len(df)};
+{_participants_html(people)}
+<p>Participants who answered: {df.participant.nunique()} (kept: {chosen.participant.nunique()}); answers: {len(df)};
 qualification accuracy (all): {number(accuracy, '.1%')}; Fleiss' kappa of the fusion answers:
 {number(kappa, '.3f')}.</p>
 <h2>Table II (ours)</h2>{shown.to_html(index=False, escape=True, na_rep="n/a")}
@@ -610,5 +653,6 @@ qualification accuracy (all): {number(accuracy, '.1%')}; Fleiss' kappa of the fu
 paper's formula on its printed percentages.</p>
 {chart}
 <h2>Table II (paper, as printed)</h2>{printed.to_html(index=False, escape=True, na_rep="n/a")}
-<p><a href="/results/table.csv?{query}">table (CSV)</a> · <a href="/results/answers.csv">raw answers (CSV)</a></p>
+<p><a href="/results/table.csv?{query}">table (CSV)</a> · <a href="/results/answers.csv?{query}">answers (CSV)</a> ·
+<a href="/results/participants.csv?{query}">participants (CSV)</a></p>
 </body></html>"""

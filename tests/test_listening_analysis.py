@@ -50,3 +50,67 @@ def test_table_ii_filters_and_fusion_level():
     assert t.loc["fusion", "fl"] == 100 and t.loc["fusion", "fl_ci_low"] <= 100 <= t.loc["fusion", "fl_ci_high"]
     assert t.loc["fusion", "paper_fl_recomputed"] == pytest.approx(70.0)
     assert t.loc["rm", "answers"] == 0 and np.isnan(t.loc["rm", "fl"])
+
+
+# the researchers' tables from a real survey database ------------------------------------------------------
+@pytest.mark.data
+def test_participants_table_exclusions_and_timed_answers(fresh_survey_db, monkeypatch):
+    import csv
+    import io
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select, update
+
+    from listening_test import db, web
+    from listening_test.db import Assignment, Participant
+    from listening_test.flow import secret_hash
+    from tests.test_listening_app import TOKEN, make_site
+
+    monkeypatch.setenv("FUSION_RESEARCHER_TOKEN", TOKEN)
+    monkeypatch.setenv("FUSION_STARTS_PER_HOUR", "0")
+    api = make_site(fresh_survey_db)
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    sessions = db.sessions(db.make_engine(fresh_survey_db))
+
+    def take_part(pid, device, questions, catch_answer):
+        c = TestClient(api)
+        assert c.post("/survey/api/start", json={"PROLIFIC_PID": pid, "consent": True, "device": device}).status_code == 200
+        secret = c.cookies[web.COOKIE]
+        with sessions() as s:
+            p = s.scalar(select(Participant.id).where(Participant.secret_hash == secret_hash(secret)))
+            s.execute(update(Assignment).where(Assignment.participant_id == p)
+                      .values(served_at=db.now() - timedelta(minutes=1)))
+            s.commit()
+        roles = {a["position"]: a["role"] for a in c.get("/results/api/assignment", params={"secret": secret},
+                                                         headers=bearer).json()}
+        state = c.get("/survey/api/state").json()
+        for _ in range(questions):
+            if state["step"] == "done":
+                break
+            choice = (catch_answer if roles[state["position"]] == "catch" and state["question"] == "fusion"
+                      else state["choices"][0])
+            state = c.post("/survey/api/answer", json={"position": state["position"], "question": state["question"],
+                                                       "choice": choice}).json()
+        return state
+
+    assert take_part("finisher", "phone", 999, "neither")["step"] == "done"
+    assert take_part("leaver", "desktop", 2, "neither")["step"] != "done"
+    assert take_part("inattentive", None, 999, "jazz")["step"] == "done"
+    site = TestClient(api)
+    people = list(csv.DictReader(io.StringIO(site.get("/results/participants.csv", headers=bearer).text)))
+    why = {p["external_id"]: p["excluded_because"] for p in people}
+    assert why == {"finisher": "", "leaver": "unfinished", "inattentive": ""}
+    strict = csv.DictReader(io.StringIO(site.get("/results/participants.csv?attentive=1", headers=bearer).text))
+    assert {p["external_id"]: p["excluded_because"] for p in strict}["inattentive"] == "failed a catch trial"
+    finisher = next(p for p in people if p["external_id"] == "finisher")
+    assert finisher["device"] == "phone" and finisher["finished"] == "True" and float(finisher["duration_s"]) >= 0
+    assert finisher["started_at"].endswith("+00:00") and finisher["completion_code"]
+    table = site.get("/results/api/table", headers=bearer).json()
+    assert table["participants"] == 3 and table["kept_participants"] == 2  # the unfinished one is left out
+    assert site.get("/results/api/table?unfinished=1", headers=bearer).json()["kept_participants"] == 3
+    answers = list(csv.DictReader(io.StringIO(site.get("/results/answers.csv", headers=bearer).text)))
+    assert {"served_at", "answered_at", "qualified", "attentive", "completion_code", "device"} <= set(answers[0])
+    assert all(a["answered_at"].endswith("+00:00") and a["served_at"] <= a["answered_at"] for a in answers)
+    page = site.get("/results", headers=bearer).text
+    assert "left out of Table II: 1 (1 unfinished)" in page and "nan" not in page.replace("Fleiss", "")

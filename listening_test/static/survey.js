@@ -137,10 +137,15 @@ $("next").addEventListener("click", async () => {
   }
   busy = false; update();
 });
+// what kind of device (recorded with the answers, so that results can be split by it)
+function device() {
+  const coarse = matchMedia("(pointer: coarse)").matches, side = Math.min(screen.width, screen.height);
+  return !coarse ? "desktop" : side < 600 ? "phone" : "tablet";
+}
 $("agree").addEventListener("click", async () => {
   if (busy) return;
   busy = true; $("agree").disabled = true;
-  try { render(await call("POST", "/survey/api/start", {...ids, consent: true})); }
+  try { render(await call("POST", "/survey/api/start", {...ids, consent: true, device: device()})); }
   catch (e) { failed(e); }
   busy = false; $("agree").disabled = false;
 });
