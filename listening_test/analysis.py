@@ -71,17 +71,19 @@ def answers_frame(sessions) -> pd.DataFrame:
 
 
 def participants_frame(sessions, answers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per attempt: platform ids, device, start and end (UTC), duration, answers given,
+    """One row per attempt: platform ids, device, the sound check (its last result and the number of
+    tries), start and end (UTC), duration, answers given,
     finished, qualification accuracy, catch trials passed, completion code, and the reason it is
     left out of Table II by default (:data:`EXCLUSIONS`; empty when kept)."""
     answers = answers_frame(sessions) if answers is None else answers
     with sessions() as s:
         rows = s.execute(select(Participant.id, Participant.external_id, Participant.study_id,
-                                Participant.session_id, Participant.device, Participant.created_at,
+                                Participant.session_id, Participant.device, Participant.sound_check,
+                                Participant.sound_tries, Participant.created_at,
                                 Participant.finished_at, Participant.answered, Participant.completion_code)
                          .order_by(Participant.id)).all()
-    df = pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "device", "started_at",
-                                     "finished_at", "answers", "completion_code"])
+    df = pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "device", "sound_check",
+                                     "sound_tries", "started_at", "finished_at", "answers", "completion_code"])
     for c in ("started_at", "finished_at"):
         df[c] = _utc(df[c]) if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
     df["finished"] = df.finished_at.notna()

@@ -160,6 +160,7 @@ class Attempt:
     completion_code: str
     external_id: str | None
     clips: tuple[Clip, ...]
+    sound_check: str | None = None
 
     @property
     def steps(self) -> list[tuple[Clip, str]]:
@@ -266,7 +267,7 @@ class Survey:
     def _load(self, s, secret: str) -> Attempt | None:
         rows = s.execute(
             select(Participant.id, Participant.answered, Participant.resume_code, Participant.completion_code,
-                   Participant.external_id, Assignment.id, Assignment.position, Assignment.phase,
+                   Participant.external_id, Participant.sound_check, Assignment.id, Assignment.position, Assignment.phase,
                    Assignment.stimulus_id, Assignment.served_at, Stimulus.seconds)
             .join(Assignment, Assignment.participant_id == Participant.id)
             .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
@@ -276,7 +277,7 @@ class Survey:
             return None
         r = rows[0]
         return Attempt(r[0], r[1], r[2], r[3], r[4],
-                       tuple(Clip(x[5], x[6], x[7], x[8], x[10], x[9]) for x in rows))
+                       tuple(Clip(x[6], x[7], x[8], x[9], x[11], x[10]) for x in rows), r[5])
 
     def _pool(self, s) -> dict[tuple[str, str], list[int]]:
         """Stimulus ids by (role, system), read once: a pool cannot change once someone has started
@@ -336,7 +337,8 @@ class Survey:
 
     def _state(self, a: Attempt) -> dict:
         steps = a.steps
-        out = {"answered": a.answered, "questions": len(steps), "clips": len(a.clips), "resume_code": _grouped(a.resume_code)}
+        out = {"answered": a.answered, "questions": len(steps), "clips": len(a.clips), "resume_code": _grouped(a.resume_code),
+               "sound_check": a.sound_check}
         if a.answered >= len(steps):
             out.update(step="done", completion_code=a.completion_code)
             if self.completion_url:
@@ -377,6 +379,36 @@ class Survey:
         s.execute(update(Assignment).where(Assignment.id == clip.id, Assignment.served_at.is_(None))
                   .values(served_at=now()))
         s.commit()
+
+    # before the first clip: a sound check and one example of each genre ----------------------------
+    def sound_check_count(self, secret: str) -> int:
+        """How many tones this attempt's sound check plays (3 to 6, from its seed)."""
+        with self.sessions() as s:
+            a = self._attempt(s, secret)
+            return 3 + s.scalar(select(Participant.seed).where(Participant.id == a.id)) % 4
+
+    def check_sound(self, secret: str, heard: int) -> bool:
+        """Record a try of the sound check (the participant counted ``heard`` tones): passed or
+        failed, and how many tries. It is recorded, not required: researchers may exclude on it."""
+        passed = heard == self.sound_check_count(secret)
+        with self.gate(), self.sessions() as s:
+            a = self._attempt(s, secret)
+            s.execute(update(Participant).where(Participant.id == a.id)
+                      .values(sound_check="passed" if passed else "failed", sound_tries=Participant.sound_tries + 1))
+            s.commit()
+        return passed
+
+    def example(self, secret: str, genre: str) -> int:
+        """A stimulus id to play as a labelled example of ``genre``: a qualification clip of that
+        genre that this attempt will not be asked about."""
+        with self.sessions() as s:
+            a = self._attempt(s, secret)
+            mine = {c.stimulus_id for c in a.clips}
+            sid = s.scalar(select(Stimulus.id).where(Stimulus.role == "qualification", Stimulus.genre == genre,
+                                                     Stimulus.id.not_in(mine)).order_by(Stimulus.id))
+            if sid is None:
+                raise SurveyError(404, f"no {genre} example in this pool")
+            return sid
 
     def stimulus_audio(self, stimulus_id: int) -> bytes:
         with self.sessions() as s:
@@ -419,7 +451,7 @@ class Survey:
             except IntegrityError:  # the same answer raced in from a retry: the first one counts
                 s.rollback()
                 return self._repeat(s, self._attempt(s, secret), position, question, choice)
-            done = Attempt(a.id, index + 1, a.resume_code, a.completion_code, a.external_id, a.clips)
+            done = Attempt(a.id, index + 1, a.resume_code, a.completion_code, a.external_id, a.clips, a.sound_check)
             return {**self._state(done), "repeated": False}
 
     @staticmethod

@@ -10,6 +10,9 @@ Participant routes (no login; an attempt is opened by the secret in the HttpOnly
 * ``POST /survey/api/resume`` ``{"resume_code", "PROLIFIC_PID"}`` -> state (moves the attempt here);
 * ``GET  /survey/api/state`` -> state;
 * ``GET  /survey/api/audio/{position}`` -> the clip (WAV; byte ranges answered with 206);
+* ``GET  /survey/api/example/{jazz|folk}`` -> a labelled example (a real clip this participant is
+  not asked about);
+* ``GET  /survey/api/sound-check`` -> a few tones; ``POST`` ``{"count"}`` -> ``{"passed"}`` (recorded);
 * ``POST /survey/api/answer`` ``{"position", "question", "choice"}`` -> new state.
 
 **Every refusal is JSON** ``{"error": message}`` (and ``reason`` where the page acts on it), with a
@@ -112,6 +115,10 @@ class StartBody(_Body):
 class ResumeBody(_Body):
     resume_code: Annotated[str, Field(max_length=32), AfterValidator(_printable)]
     PROLIFIC_PID: ShortText | None = None
+
+
+class SoundCheckBody(_Body):
+    count: Annotated[int, Field(ge=0, le=20)]
 
 
 class AnswerBody(_Body):
@@ -306,6 +313,39 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
+def wav_response(request: Request, data: bytes) -> Response:
+    """WAV bytes, or the one byte range the request asks for (206; 416 when it cannot be served):
+    seeking needs ranges, and Safari on iPhones plays nothing without them."""
+    headers = {"Cache-Control": "private, max-age=3600", "Accept-Ranges": "bytes"}
+    try:
+        part = byte_range(request.headers.get("range"), len(data))
+    except ValueError:
+        return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{len(data)}"})
+    if part is None:
+        return Response(data, media_type="audio/wav", headers=headers)
+    start, end = part
+    return Response(data[start:end + 1], status_code=206, media_type="audio/wav",
+                    headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"})
+
+
+@functools.lru_cache(maxsize=8)
+def tones(count: int, rate: int = 22050) -> bytes:
+    """The sound check: ``count`` short 660 Hz tones, 0.6 s apart, after half a second of silence
+    (WAV, 16-bit mono)."""
+    import io
+
+    import numpy as np
+    from scipy.io import wavfile
+
+    t = np.arange(int(0.2 * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 660 * t) * np.minimum(1, np.minimum(t, t[::-1]) / 0.02)
+    gap = np.zeros(int(0.4 * rate))
+    audio = np.concatenate([np.zeros(int(0.5 * rate))] + [np.concatenate([tone, gap]) for _ in range(count)])
+    buf = io.BytesIO()
+    wavfile.write(buf, rate, (audio * 32767).astype(np.int16))
+    return buf.getvalue()
+
+
 def _set_attempt_cookie(response: Response, request: Request, secret: str) -> None:
     response.set_cookie(COOKIE, secret, max_age=ATTEMPT_COOKIE_S, path="/survey", httponly=True,
                         samesite="strict", secure=_https(request))
@@ -389,17 +429,26 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
     @refusing
     def audio(request: Request, position: Annotated[int, PathParam(ge=0, le=10_000)]):
         sid = survey.audio(request.cookies.get(COOKIE), position)
-        data = audio_cache.get(sid, survey.stimulus_audio)
-        headers = {"Cache-Control": "private, max-age=3600", "Accept-Ranges": "bytes"}
-        try:
-            part = byte_range(request.headers.get("range"), len(data))
-        except ValueError:
-            return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{len(data)}"})
-        if part is None:
-            return Response(data, media_type="audio/wav", headers=headers)
-        start, end = part
-        return Response(data[start:end + 1], status_code=206, media_type="audio/wav",
-                        headers={**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"})
+        return wav_response(request, audio_cache.get(sid, survey.stimulus_audio))
+
+    @r.get("/survey/api/example/{genre}")
+    @offloaded(workers)
+    @refusing
+    def example(request: Request, genre: Literal["jazz", "folk"]):
+        sid = survey.example(request.cookies.get(COOKIE), genre)
+        return wav_response(request, audio_cache.get(sid, survey.stimulus_audio))
+
+    @r.get("/survey/api/sound-check")
+    @offloaded(workers)
+    @refusing
+    def sound_check_audio(request: Request):
+        return wav_response(request, tones(survey.sound_check_count(request.cookies.get(COOKIE))))
+
+    @r.post("/survey/api/sound-check")
+    @offloaded(workers)
+    @refusing
+    def sound_check(body: SoundCheckBody, request: Request):
+        return _json({"passed": survey.check_sound(request.cookies.get(COOKIE), body.count)})
 
     @r.post("/survey/api/answer")
     @offloaded(workers)
@@ -609,7 +658,7 @@ def _participants_html(people: pd.DataFrame) -> str:
     for c in ("started_at", "finished_at"):
         shown[c] = shown[c].map(lambda t: "" if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M:%S UTC"))
     shown["qualification_accuracy"] = shown.qualification_accuracy.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0%}")
-    cols = ["participant", "external_id", "study_id", "session_id", "device", "started_at", "finished_at",
+    cols = ["participant", "external_id", "study_id", "session_id", "device", "sound_check", "started_at", "finished_at",
             "duration_s", "answers", "qualification_accuracy", "attentive", "completion_code", "excluded_because"]
     return (f"<p>Participants: {len(people)}; finished: {int(people.finished.sum())}; left out of Table II: "
             f"{int((people.excluded_because != '').sum())} ({why}).</p><details><summary>Every participant</summary>"

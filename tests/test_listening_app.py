@@ -264,6 +264,7 @@ def test_survey_page_in_chromium_answers_and_resumes_after_a_refresh(sqlite_app)
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
         page.goto(sqlite_app.url + "/survey?PROLIFIC_PID=browser-1&STUDY_ID=s1&SESSION_ID=x1")
         page.click("#agree")
+        pass_the_introduction(page, sqlite_app)
         page.wait_for_selector("#item:not([hidden])")
         assert "Warm-up 1 of 3" in page.inner_text("#progress")
         code = page.inner_text("#resume-code-shown")
@@ -298,4 +299,107 @@ def test_survey_page_in_chromium_answers_and_resumes_after_a_refresh(sqlite_app)
         other.click("#resume-form button")
         other.wait_for_selector("#item:not([hidden])")
         assert other.inner_text("#progress").startswith("Clip 1 of ")
+        browser.close()
+
+
+def pass_the_introduction(page, app) -> None:
+    """The instructions, two labelled examples, and the sound check (tries counts until it passes)."""
+    from playwright.sync_api import expect
+
+    page.wait_for_selector("#intro:not([hidden])")
+    assert page.inner_text("#n-warmup") == "3" and "A mixture of jazz and folk" in page.inner_text("#intro")
+    for genre in ("jazz", "folk"):  # the examples are real clips that play
+        r = httpx.get(app.url + f"/survey/api/example/{genre}", cookies=_cookies(page))
+        assert r.status_code == 200 and r.content[:4] == b"RIFF"
+    for count in range(3, 7):
+        page.fill("#check-count", str(count))
+        page.click("#check-go")
+        if _passed(page):
+            break
+    assert page.locator("#intro").is_hidden(), (page.inner_text("#error"), page.inner_text("#status"))
+
+
+def _passed(page, wait_ms: int = 5000) -> bool:
+    """Whether the sound check let the participant through (False once the page says the count is wrong)."""
+    for _ in range(wait_ms // 100):
+        if page.locator("#intro").is_hidden():
+            return True
+        if "not the number of tones" in page.inner_text("#error"):
+            page.evaluate("document.getElementById('error').textContent = ''")  # ready for the next try
+            return False
+        page.wait_for_timeout(100)
+    return page.locator("#intro").is_hidden()
+
+
+def _cookies(page) -> dict:
+    return {c["name"]: c["value"] for c in page.context.cookies()}
+
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.browser
+def test_survey_errors_stay_visible_seeking_works_and_the_keyboard_suffices(sqlite_app):
+    """Offline, then Next: "Reconnecting…" stays until the answer is saved. A different answer from
+    a second tab: the first tab shows the refusal and moves on. Audio is fetched with byte ranges
+    (206). One clip answered with the keyboard alone, focus on each new question."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_app import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + ["--autoplay-policy=no-user-gesture-required"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        ranges = []
+        page.on("response", lambda r: "/survey/api/audio/" in r.url and ranges.append(
+            (r.status, r.request.headers.get("range"))))
+        page.goto(sqlite_app.url + "/survey?PROLIFIC_PID=errors-1")
+        page.click("#agree")
+        pass_the_introduction(page, sqlite_app)
+        page.wait_for_selector("#item:not([hidden])")
+        # keyboard only: focus is on the question; Tab to the first choice, Space, Tab to Next, Enter
+        assert page.evaluate("document.activeElement.id") == "prompt"
+        page.evaluate("document.getElementById('player').play()")
+        expect(page.locator("#hint")).to_have_text("", timeout=20000)  # the clip has ended
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+        expect(page.locator("#next")).to_be_enabled()
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        expect(page.locator("#progress")).to_contain_text("Warm-up 2 ", timeout=20000)
+        assert page.evaluate("document.activeElement.id") == "prompt"
+        # seeking: the player asked for ranges and got 206
+        page.evaluate("document.getElementById('player').currentTime = 0.5")
+        assert any(status == 206 for status, _ in ranges), ranges
+        # offline, then Next: the page says it is reconnecting, keeps Next disabled, and saves once back
+        page.evaluate("document.getElementById('player').play()")
+        expect(page.locator("#hint")).to_have_text("", timeout=20000)
+        page.locator("input[value=folk]").check()
+        context.set_offline(True)
+        page.click("#next")
+        expect(page.locator("#status")).to_contain_text("Reconnecting", timeout=5000)
+        page.wait_for_timeout(3000)
+        assert "Reconnecting" in page.inner_text("#status") and page.locator("#next").is_disabled()
+        context.set_offline(False)
+        expect(page.locator("#progress")).to_contain_text("Warm-up 3 ", timeout=30000)
+        assert page.inner_text("#status") == ""
+        # a second tab answers differently: the first shows the refusal and where the survey is now
+        page.evaluate("document.getElementById('player').play()")
+        expect(page.locator("#hint")).to_have_text("", timeout=20000)
+        other = context.new_page()
+        other.goto(sqlite_app.url + "/survey")
+        other.wait_for_selector("#item:not([hidden])")
+        other.evaluate("document.getElementById('player').play()")
+        expect(other.locator("#hint")).to_have_text("", timeout=20000)
+        other.locator("input[value=neither]").check()
+        other.click("#next")
+        expect(other.locator("#progress")).to_contain_text("Clip 1 of", timeout=20000)
+        page.locator("input[value=jazz]").check()
+        page.click("#next")
+        expect(page.locator("#error")).to_contain_text("already answered", timeout=20000)
+        expect(page.locator("#progress")).to_contain_text("Clip 1 of", timeout=20000)
+        page.wait_for_timeout(500)
+        assert "already answered" in page.inner_text("#error")  # it stays
+        state = httpx.get(sqlite_app.url + "/survey/api/state", cookies=_cookies(page)).json()
+        assert state["answered"] == 3 and state["sound_check"] == "passed"
         browser.close()

@@ -220,3 +220,20 @@ def test_every_clip_has_the_same_length(survey):
         lengths = set(s.scalars(select(Stimulus.seconds)))
         sizes = {len(w) for w in s.scalars(select(Stimulus.audio))}
     assert lengths == {1.0} and len(sizes) == 1
+
+
+@pytest.mark.data
+def test_the_sound_check_is_recorded_and_examples_are_not_ones_own_clips(survey):
+    st = _start(survey)
+    n = survey.sound_check_count(st["token"])
+    assert 3 <= n <= 6 and survey.sound_check_count(st["token"]) == n
+    assert survey.check_sound(st["token"], n + 1) is False and survey.state(st["token"])["sound_check"] == "failed"
+    assert survey.check_sound(st["token"], n) is True and survey.state(st["token"])["sound_check"] == "passed"
+    with survey.sessions() as s:
+        assert s.scalar(select(db.Participant.sound_tries)) == 2
+    mine = {c.stimulus_id for c in survey._load(survey.sessions(), st["token"]).clips}
+    for genre in ("jazz", "folk"):
+        sid = survey.example(st["token"], genre)
+        assert sid not in mine
+        with survey.sessions() as s:
+            assert s.get(Stimulus, sid).genre == genre and s.get(Stimulus, sid).role == "qualification"

@@ -118,14 +118,16 @@ JSON_VALUES = st.recursive(
     | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=12)
-FIELDS = ["position", "question", "choice", "PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "consent", "resume_code"]
+FIELDS = ["position", "question", "choice", "PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "consent", "resume_code",
+          "count", "device"]
 BODIES = st.one_of(JSON_VALUES, st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=5))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=st.sampled_from(["/survey/api/answer", "/survey/api/start", "/survey/api/resume"]), body=BODIES)
+@given(path=st.sampled_from(["/survey/api/answer", "/survey/api/start", "/survey/api/resume",
+                              "/survey/api/sound-check"]), body=BODIES)
 def test_no_body_makes_the_server_fail(api, path, body):
-    c = started(api) if path == "/survey/api/answer" else client(api)
+    c = started(api) if path in ("/survey/api/answer", "/survey/api/sound-check") else client(api)
     r = c.post(path, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     assert r.status_code < 500, (path, body, r.status_code, r.text[:300])
     if r.status_code >= 400:

@@ -15,7 +15,7 @@ let state = null, busy = false, ended = false;
 const $ = id => document.getElementById(id);
 
 function show(id) {
-  for (const s of ["consent", "declined", "resume-box", "item", "done"]) $(s).hidden = s !== id;
+  for (const s of ["consent", "declined", "resume-box", "intro", "item", "done"]) $(s).hidden = s !== id;
 }
 function error(msg) { $("error").textContent = msg || ""; }   // stays until the next success
 function status(msg) { $("status").textContent = msg || ""; }
@@ -71,6 +71,11 @@ function render(s, message) {
     }
     return;
   }
+  if (s.step === "qualification" && s.answered === 0 && s.sound_check !== "passed") {  // instructions first
+    $("n-warmup").textContent = s.clips_in_phase; $("n-main").textContent = s.clips - s.clips_in_phase;
+    if (!$("check-player").src) $("check-player").src = "/survey/api/sound-check";
+    show("intro"); $("intro").querySelector("h2").focus(); return;
+  }
   const wasWarmup = $("progress").dataset.step === "qualification";
   show("item");
   $("progress").dataset.step = s.step;
@@ -112,6 +117,7 @@ function failed(e) {
 }
 
 $("player").addEventListener("ended", () => { ended = true; update(); });
+$("intro").querySelector("h2").tabIndex = -1;
 let audioRetries = 0;
 $("player").addEventListener("error", () => {   // a busy server or a lost connection: load the clip again
   if (audioRetries++ > 30) { error("The clip does not load. Check your connection and reload this page."); return; }
@@ -150,6 +156,17 @@ $("agree").addEventListener("click", async () => {
   busy = false; $("agree").disabled = false;
 });
 $("decline").addEventListener("click", () => { show("declined"); error(""); });
+$("check-form").addEventListener("submit", async ev => {
+  ev.preventDefault();
+  if (busy) return;
+  busy = true;
+  try {
+    const r = await call("POST", "/survey/api/sound-check", {count: parseInt($("check-count").value, 10) || 0});
+    if (r.passed) { state.sound_check = "passed"; render(state); }
+    else error("That is not the number of tones played. Check your volume, play them again and count.");
+  } catch (e) { failed(e); }
+  busy = false;
+});
 $("have-code").addEventListener("click", ev => { ev.preventDefault(); show("resume-box"); });
 $("resume-form").addEventListener("submit", async ev => {
   ev.preventDefault();
