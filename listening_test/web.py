@@ -69,7 +69,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from fusion import config
 from fusion.evaluation import paper
-from listening_test import analysis
+from listening_test import analysis, figures
 from listening_test.flow import ID_MAX, QUESTIONS, Ids, Survey, SurveyError
 from listening_test.throttle import Throttle
 
@@ -626,6 +626,40 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                         media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=participants.csv"})
 
+    @r.get("/results/fl.{fmt}")
+    @offloaded(readers)
+    @researchers_only()
+    def fl_image(request: Request, fmt: Literal["svg", "png"]):
+        _, chosen = frames(request)
+        data = figures.image(figures.fl_figure(analysis.table_ii(chosen)), fmt)
+        return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png",
+                        headers={"Content-Disposition": f"attachment; filename=fusion_level.{fmt}"})
+
+    @r.get("/results/table_ii.tex")
+    @offloaded(readers)
+    @researchers_only()
+    def table_tex(request: Request):
+        _, chosen = frames(request)
+        return Response(figures.latex(analysis.table_ii(chosen)), media_type="text/plain; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=table_ii.tex"})
+
+    @r.get("/results/differences.csv")
+    @offloaded(readers)
+    @researchers_only()
+    def differences_csv(request: Request):
+        _, chosen = frames(request)
+        return Response(analysis.safe_csv(figures.paired_differences(chosen).round(3)),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=differences.csv"})
+
+    @r.get("/results/musicality.csv")
+    @offloaded(readers)
+    @researchers_only()
+    def musicality_csv(request: Request):
+        _, chosen = frames(request)
+        return Response(analysis.safe_csv(figures.musicality(chosen).round(2)), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=musicality.csv"})
+
     @r.get("/results", response_class=HTMLResponse)
     @offloaded(readers)
     @researchers_only(lambda: _login_page("Researchers only."))
@@ -665,6 +699,15 @@ def _participants_html(people: pd.DataFrame) -> str:
             f"{shown[cols].to_html(index=False, escape=True, na_rep='n/a')}</details>")
 
 
+def _html_table(df: pd.DataFrame) -> str:
+    shown = df.copy()
+    for c in shown.columns:
+        if shown[c].dtype.kind == "f":
+            shown[c] = shown[c].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}" if abs(v) >= 1 or v == 0
+                                    else f"{v:.3f}")
+    return shown.to_html(index=False, escape=True, na_rep="n/a") if len(shown) else "<p>No answers yet.</p>"
+
+
 def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonce: str, people: pd.DataFrame) -> str:
     filters = _filters(request)
     table = analysis.table_ii(chosen)
@@ -672,11 +715,16 @@ def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonc
     for c in shown.columns:
         if shown[c].dtype.kind == "f":
             shown[c] = shown[c].map(lambda v: "n/a" if pd.isna(v) else f"{v:.1f}")
-    printed = pd.DataFrame([{"system": s, **v} for s, v in paper.TABLE_II.items()])
     fig = go.Figure([go.Bar(y=table.system, x=table[lab], name=lab, orientation="h") for lab in QUESTIONS["fusion"]])
     fig.update_layout(barmode="stack", height=380, title="Fusion recognition (percent of answers)",
                       template="plotly_white", yaxis=dict(autorange="reversed"))
-    chart = re.sub(r"<script(?=[\s>])", f'<script nonce="{nonce}"', fig.to_html(full_html=False, include_plotlyjs=False))
+    charts = "".join(f.to_html(full_html=False, include_plotlyjs=False) for f in (fig, figures.fl_figure(table)))
+    chart = re.sub(r"<script(?=[\s>])", f'<script nonce="{nonce}"', charts)
+    beside = _html_table(figures.side_by_side(table))
+    diffs = figures.paired_differences(chosen)
+    focus = diffs[diffs.system.isin(["blend", "fusion"])] if len(diffs) else diffs
+    differences = _html_table(focus)
+    music = _html_table(figures.musicality(chosen))
     kappa = analysis.fleiss_kappa(chosen)
     accuracy = analysis.qualification_accuracy(df)
     query = html.escape(urlencode({k: "1" for k, on in filters.items() if on}))
@@ -701,7 +749,15 @@ qualification accuracy (all): {number(accuracy, '.1%')}; Fleiss' kappa of the fu
 <p>FL in percent with a 95% bootstrap interval over participants; <code>paper_fl_recomputed</code> is the
 paper's formula on its printed percentages.</p>
 {chart}
-<h2>Table II (paper, as printed)</h2>{printed.to_html(index=False, escape=True, na_rep="n/a")}
+<h2>Table II (paper, as printed) beside ours</h2>{beside}
+<h2>Paired differences in Fusion Level: Blend and Fusion against each system</h2>
+<p>FL(system) minus FL(versus), the same listeners resampled for both (2,000 bootstrap draws);
+<code>p_le_0</code>: share of draws where the difference is at most 0.
+All pairs: <a href="/results/differences.csv?{query}">differences (CSV)</a>.</p>{differences}
+<h2>Musicality by system and listener group</h2>{music}
+<p>For a paper: <a href="/results/fl.svg?{query}">Fusion Level figure (SVG)</a> ·
+<a href="/results/fl.png?{query}">(PNG)</a> · <a href="/results/table_ii.tex?{query}">Table II beside the paper's
+(LaTeX)</a> · <a href="/results/musicality.csv?{query}">musicality (CSV)</a></p>
 <p><a href="/results/table.csv?{query}">table (CSV)</a> · <a href="/results/answers.csv?{query}">answers (CSV)</a> ·
 <a href="/results/participants.csv?{query}">participants (CSV)</a></p>
 </body></html>"""

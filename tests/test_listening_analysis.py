@@ -113,4 +113,54 @@ def test_participants_table_exclusions_and_timed_answers(fresh_survey_db, monkey
     assert {"served_at", "answered_at", "qualified", "attentive", "completion_code", "device"} <= set(answers[0])
     assert all(a["answered_at"].endswith("+00:00") and a["served_at"] <= a["answered_at"] for a in answers)
     page = site.get("/results", headers=bearer).text
-    assert "left out of Table II: 1 (1 unfinished)" in page and "nan" not in page.replace("Fleiss", "")
+    assert "left out of Table II: 1 (1 unfinished)" in page and ">nan<" not in page
+    assert "Paired differences" in page and "Musicality by system and listener group" in page
+    tex = site.get("/results/table_ii.tex", headers=bearer)
+    assert tex.status_code == 200 and "\\begin{tabular}" in tex.text and "nan" not in tex.text
+    diffs = list(csv.DictReader(io.StringIO(site.get("/results/differences.csv", headers=bearer).text)))
+    assert diffs and {"system", "versus", "difference", "ci_low", "ci_high", "p_le_0"} <= set(diffs[0])
+    assert site.get("/results/fl.svg").status_code == 401  # researchers only
+
+
+def test_paired_differences_musicality_and_latex():
+    from listening_test import figures
+
+    rows = []
+    for p in range(30):
+        rows.append((p, None, 0, "genre", "jazz" if p < 20 else "folk", None, 1, "qualification", "real jazz", "jazz"))
+        # blend: half jazz, half folk (FL 100); mle: all jazz (FL 0)
+        rows.append((p, None, 1, "fusion", "jazz" if p % 2 else "folk", None, 2, "main", "blend", None))
+        rows.append((p, None, 1, "musicality", "expert" if p < 20 else "robot", None, 2, "main", "blend", None))
+        rows.append((p, None, 2, "fusion", "jazz", None, 3, "main", "mle", None))
+    df = _frame(rows)
+    d = figures.paired_differences(df, resamples=300).set_index(["system", "versus"])
+    assert set(d.index) == {("blend", "mle"), ("mle", "blend")}
+    assert d.loc[("blend", "mle"), "difference"] == pytest.approx(100.0)
+    assert d.loc[("blend", "mle"), "ci_low"] > 50 and d.loc[("blend", "mle"), "p_le_0"] == 0.0
+    assert d.loc[("mle", "blend"), "difference"] == pytest.approx(-100.0) and d.loc[("mle", "blend"), "p_le_0"] == 1.0
+    m = figures.musicality(df).set_index(["system", "group"])
+    assert m.loc[("blend", "qualified"), "expert"] == 100 and m.loc[("blend", "not qualified"), "robot"] == 100
+    assert m.loc[("blend", "qualified"), "answers"] == 20 and np.isnan(m.loc[("rm", "qualified"), "expert"])
+    table = analysis.table_ii(df, resamples=100)
+    beside = figures.side_by_side(table)
+    assert list(beside.system[:6]) == ["rm", "mle", "gan", "rl", "mc", "fusion"]  # the paper's order first
+    tex = figures.latex(table)
+    assert "\\begin{tabular}" in tex and "n/a" in tex and "nan" not in tex.replace("nan", "", 0)
+    assert "nan" not in tex
+
+
+@pytest.mark.data
+@pytest.mark.browser
+def test_the_fusion_level_figure_downloads_as_svg_and_png(fresh_survey_db, monkeypatch):
+    """Kaleido drives the system's Chromium, offline."""
+    from fastapi.testclient import TestClient
+
+    from tests.test_listening_app import TOKEN, make_site
+
+    monkeypatch.setenv("FUSION_RESEARCHER_TOKEN", TOKEN)
+    site = TestClient(make_site(fresh_survey_db))
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    svg = site.get("/results/fl.svg", headers=bearer)
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content[:500]
+    png = site.get("/results/fl.png", headers=bearer)
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"

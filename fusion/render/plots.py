@@ -43,8 +43,9 @@ def browser() -> str:
     return found
 
 
-def write_png(figures: dict[str | Path, tuple[go.Figure, int, int]]) -> list[Path]:
-    """Write each ``path -> (figure, width, height)`` as PNG in one Chromium session."""
+def write_images(figures: dict[str | Path, tuple[go.Figure, int, int]]) -> list[Path]:
+    """Write each ``path -> (figure, width, height)`` in one Chromium session, in the format its
+    suffix names (``.png`` or ``.svg``)."""
     import kaleido
 
     os.environ["BROWSER_PATH"] = browser()
@@ -53,7 +54,13 @@ def write_png(figures: dict[str | Path, tuple[go.Figure, int, int]]) -> list[Pat
         async with kaleido.Kaleido(mathjax=False, plotlyjs=str(PLOTLY_JS), proxy_server=DEAD_PROXY) as k:
             for path, (fig, width, height) in figures.items():
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-                await k.write_fig(fig, path=str(path), opts={"format": "png", "width": width, "height": height})
+                fmt = Path(path).suffix.lstrip(".").lower() or "png"
+                await k.write_fig(fig, path=str(path), opts={"format": fmt, "width": width, "height": height})
 
     asyncio.run(run())
     return [Path(p) for p in figures]
+
+
+def write_png(figures: dict[str | Path, tuple[go.Figure, int, int]]) -> list[Path]:
+    """Write each ``path -> (figure, width, height)`` as PNG in one Chromium session."""
+    return write_images({Path(p).with_suffix(".png"): v for p, v in figures.items()})
