@@ -229,7 +229,7 @@ def make_server_app(demo: Demo, database_url: str | None = None):
 
     sessions = db.sessions(db.make_engine(database_url))
     api = FastAPI(title="FusionGAN", docs_url=None, redoc_url=None, openapi_url=None)
-    web.install(api, sessions, completion_url=config.completion_url())
+    web.install(api, sessions, completion_url=config.completion_url(), contact=config.contact())
 
     @api.get("/healthz")
     def healthz():

@@ -20,6 +20,9 @@ Variable                      Default (when unset or empty)           Meaning
                                                                       ``{code}`` replaced by their completion code
                                                                       (e.g. Prolific's ``https://app.prolific.com/
                                                                       submissions/complete?cc={code}``).
+``FUSION_CONTACT``            none: "the researcher named in your     Who participants contact about the survey
+                              study's description"                    (an e-mail address or a name), shown with the
+                                                                      consent.
 ``FUSION_STARTS_PER_HOUR``    ``60``                                  New survey attempts one client address may
                                                                       start per hour, per app process (0: no limit).
 ``FUSION_HOST``               ``127.0.0.1``                           Where ``app.py`` listens (``--host`` wins).
@@ -61,6 +64,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FUSION_RESEARCHER_TOKEN", "none: the results pages are disabled", "the researchers' password"),
     Variable("FUSION_COMPLETION_URL", "none: the completion code is shown, no redirect",
              "where a finished participant is sent ({code} is replaced by the completion code)"),
+    Variable("FUSION_CONTACT", "none: the researcher named in the study's description",
+             "who participants contact about the survey, shown with the consent"),
     Variable("FUSION_STARTS_PER_HOUR", "60", "new survey attempts per client address per hour (0: no limit)"),
     Variable("FUSION_HOST", "127.0.0.1", "where app.py listens"),
     Variable("FUSION_PORT", "7860", "the port of app.py"),
@@ -128,6 +133,11 @@ def completion_url() -> str | None:
     return value
 
 
+def contact() -> str | None:
+    """``$FUSION_CONTACT``, or None: who participants contact about the survey."""
+    return get("FUSION_CONTACT")
+
+
 def starts_per_hour() -> int:
     """``$FUSION_STARTS_PER_HOUR``, default 60: new survey attempts per client address per hour
     (0: no limit). Raises ValueError unless a whole number >= 0."""
@@ -170,5 +180,5 @@ def quiet_telemetry() -> None:
         os.environ.setdefault(name, value)
 
 
-__all__ = ["VARIABLES", "Variable", "browser_path", "cache_dir", "completion_url", "data_dir", "database_url", "get",
+__all__ = ["VARIABLES", "Variable", "browser_path", "cache_dir", "completion_url", "contact", "data_dir", "database_url", "get",
            "host", "port", "quiet_telemetry", "researcher_token", "starts_per_hour", "survey_dir"]

@@ -172,10 +172,12 @@ class Survey:
     """The listening test over one database (``sessions``: a SQLAlchemy sessionmaker).
 
     ``completion_url``: a template with ``{code}`` (e.g. Prolific's
-    ``https://app.prolific.com/submissions/complete?cc={code}``), or None."""
+    ``https://app.prolific.com/submissions/complete?cc={code}``), or None; ``contact``: who
+    participants contact (shown with the consent)."""
 
-    def __init__(self, sessions, design: Design = Design(), completion_url: str | None = None):
-        self.sessions, self.design, self.completion_url = sessions, design, completion_url
+    def __init__(self, sessions, design: Design = Design(), completion_url: str | None = None,
+                 contact: str | None = None):
+        self.sessions, self.design, self.completion_url, self.contact = sessions, design, completion_url, contact
         # starts of this process queue here, not on the database's lock (whose wait is kept short)
         self._starting = threading.Lock()
         self.gate = WriteGate(sessions.kw.get("bind"))  # SQLite: this process's writers queue in turn
@@ -200,7 +202,8 @@ class Survey:
                     raise SurveyError(409, "This participant id has already started the survey in another browser. "
                                            "Continue there, or enter the resume code you were shown.", "elsewhere")
         if not consent:
-            return {"step": "consent", "minutes": self.minutes()}, None
+            return {"step": "consent", "minutes": self.minutes(),
+                    "contact": self.contact or "the researcher named in your study's description"}, None
         return self.create(ids, device)
 
     def create(self, ids: Ids = Ids(), device: str | None = None) -> tuple[dict, str]:

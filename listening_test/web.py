@@ -255,10 +255,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
     return _error(exc.status_code, message, headers=getattr(exc, "headers", None))
 
 
-def install(api: FastAPI, sessions, completion_url: str | None = None) -> Survey:
+def install(api: FastAPI, sessions, completion_url: str | None = None, contact: str | None = None) -> Survey:
     """The survey and the results on ``api``: routes, the :class:`Guard`, JSON refusals for
     schema failures and framework errors. Returns the :class:`Survey`."""
-    survey = Survey(sessions, completion_url=completion_url)
+    survey = Survey(sessions, completion_url=completion_url, contact=contact)
     api.add_middleware(Guard)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)

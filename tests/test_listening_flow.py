@@ -104,7 +104,10 @@ def test_the_browser_secret_resumes_and_a_platform_id_is_never_a_password(survey
     # a shared computer: the next person's PID starts a new attempt, never the first person's
     nxt, secret = survey.begin(st["token"], Ids.of("someone-else"), consent=True)
     assert secret and nxt["position"] == 0 and nxt["resume_code"] != st["resume_code"]
-    assert survey.begin(None, Ids.of("someone-new")) == ({"step": "consent", "minutes": survey.minutes()}, None)
+    consent, none = survey.begin(None, Ids.of("someone-new"))
+    assert none is None and consent["step"] == "consent" and consent["minutes"] == survey.minutes()
+    assert "study's description" in consent["contact"]
+    assert Survey(survey.sessions, contact="study@example.org").begin(None)[0]["contact"] == "study@example.org"
 
 
 @pytest.mark.data

@@ -61,6 +61,7 @@ function render(s, message) {
   if (s.resume_code) { $("resume-code-shown").textContent = s.resume_code; $("resume").hidden = false; }
   if (s.step === "consent") {
     if (s.minutes) $("minutes").textContent = s.minutes;
+    if (s.contact) $("contact").textContent = s.contact;
     show("consent"); return;
   }
   if (s.step === "done") {
