@@ -229,7 +229,8 @@ def make_server_app(demo: Demo, database_url: str | None = None):
 
     sessions = db.sessions(db.make_engine(database_url))
     api = FastAPI(title="FusionGAN", docs_url=None, redoc_url=None, openapi_url=None)
-    web.install(api, sessions, completion_url=config.completion_url(), contact=config.contact())
+    web.install(api, sessions, completion_url=config.completion_url(), contact=config.contact(),
+                headphones=config.headphone_check())
 
     @api.get("/healthz")
     def healthz():

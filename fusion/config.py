@@ -23,6 +23,9 @@ Variable                      Default (when unset or empty)           Meaning
 ``FUSION_CONTACT``            none: "the researcher named in your     Who participants contact about the survey
                               study's description"                    (an e-mail address or a name), shown with the
                                                                       consent.
+``FUSION_HEADPHONE_CHECK``    off                                     ``1``: participants take a headphone check
+                                                                      (antiphase tones, Woods et al. 2017) before
+                                                                      the first clip.
 ``FUSION_STARTS_PER_HOUR``    ``60``                                  New survey attempts one client address may
                                                                       start per hour, per app process (0: no limit).
 ``FUSION_HOST``               ``127.0.0.1``                           Where ``app.py`` listens (``--host`` wins).
@@ -66,6 +69,7 @@ VARIABLES: tuple[Variable, ...] = (
              "where a finished participant is sent ({code} is replaced by the completion code)"),
     Variable("FUSION_CONTACT", "none: the researcher named in the study's description",
              "who participants contact about the survey, shown with the consent"),
+    Variable("FUSION_HEADPHONE_CHECK", "off", "1: participants take a headphone check before the first clip"),
     Variable("FUSION_STARTS_PER_HOUR", "60", "new survey attempts per client address per hour (0: no limit)"),
     Variable("FUSION_HOST", "127.0.0.1", "where app.py listens"),
     Variable("FUSION_PORT", "7860", "the port of app.py"),
@@ -138,6 +142,14 @@ def contact() -> str | None:
     return get("FUSION_CONTACT")
 
 
+def headphone_check() -> bool:
+    """``$FUSION_HEADPHONE_CHECK`` is ``1``: the survey asks for a headphone check."""
+    value = get("FUSION_HEADPHONE_CHECK")
+    if value not in (None, "0", "1"):
+        raise ValueError(f"FUSION_HEADPHONE_CHECK must be 0 or 1, got {value!r}")
+    return value == "1"
+
+
 def starts_per_hour() -> int:
     """``$FUSION_STARTS_PER_HOUR``, default 60: new survey attempts per client address per hour
     (0: no limit). Raises ValueError unless a whole number >= 0."""
@@ -180,5 +192,5 @@ def quiet_telemetry() -> None:
         os.environ.setdefault(name, value)
 
 
-__all__ = ["VARIABLES", "Variable", "browser_path", "cache_dir", "completion_url", "contact", "data_dir", "database_url", "get",
+__all__ = ["VARIABLES", "Variable", "browser_path", "cache_dir", "completion_url", "contact", "data_dir", "headphone_check", "database_url", "get",
            "host", "port", "quiet_telemetry", "researcher_token", "starts_per_hour", "survey_dir"]

@@ -79,11 +79,11 @@ def participants_frame(sessions, answers: pd.DataFrame | None = None) -> pd.Data
     with sessions() as s:
         rows = s.execute(select(Participant.id, Participant.external_id, Participant.study_id,
                                 Participant.session_id, Participant.device, Participant.sound_check,
-                                Participant.sound_tries, Participant.created_at,
+                                Participant.sound_tries, Participant.headphone_check, Participant.created_at,
                                 Participant.finished_at, Participant.answered, Participant.completion_code)
                          .order_by(Participant.id)).all()
     df = pd.DataFrame(rows, columns=["participant", "external_id", "study_id", "session_id", "device", "sound_check",
-                                     "sound_tries", "started_at", "finished_at", "answers", "completion_code"])
+                                     "sound_tries", "headphone_check", "started_at", "finished_at", "answers", "completion_code"])
     for c in ("started_at", "finished_at"):
         df[c] = _utc(df[c]) if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
     df["finished"] = df.finished_at.notna()

@@ -71,6 +71,7 @@ class Participant(Base):
     device: Mapped[str | None] = mapped_column(String(16), nullable=True)  # phone | tablet | desktop (the page's guess)
     sound_check: Mapped[str | None] = mapped_column(String(16), nullable=True)  # passed | failed (the last try)
     sound_tries: Mapped[int] = mapped_column(Integer, default=0)
+    headphone_check: Mapped[str | None] = mapped_column(String(16), nullable=True)  # e.g. "passed 6/6" (the last try)
     resume_code: Mapped[str] = mapped_column(String(16), unique=True)
     seed: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer, default=0)  # questions answered so far (the next step)
@@ -111,7 +112,7 @@ LOCK_WAIT_S = 0.5  # longest wait for a lock before a request is answered 503
 STATEMENT_S = 5.0  # longest statement on PostgreSQL
 #: the columns each table must have; an older database lacking one is rebuilt (if no one started) or refused
 REQUIRED = {"participants": {"secret_hash", "resume_code", "answered", "study_id", "session_id", "device",
-                                  "sound_check", "sound_tries"}}
+                                  "sound_check", "sound_tries", "headphone_check"}}
 
 
 GATE_WAIT_S = 5.0  # longest wait in the process's queue of SQLite writers before a 503

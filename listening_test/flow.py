@@ -62,6 +62,7 @@ PHASE_QUESTIONS = {"qualification": ("genre",), "main": ("fusion", "musicality")
 MAIN_GROUPS = SYSTEMS + CONTROLS
 TOLERANCE_S = 0.25  # clock and network slack on the "listened to the whole clip" rule
 DEVICES = ("phone", "tablet", "desktop")
+HEADPHONE_TRIALS, HEADPHONE_PASS = 6, 5  # Woods et al. (2017): 6 trials, pass with 5 right
 ABANDON_AFTER = timedelta(minutes=30)  # an attempt with no answer after this stops counting for balance
 START_WAIT_S = 10.0  # longest wait of a start behind the other starts of this process
 ID_MAX = 64
@@ -161,6 +162,7 @@ class Attempt:
     external_id: str | None
     clips: tuple[Clip, ...]
     sound_check: str | None = None
+    headphone_check: str | None = None
 
     @property
     def steps(self) -> list[tuple[Clip, str]]:
@@ -173,11 +175,13 @@ class Survey:
 
     ``completion_url``: a template with ``{code}`` (e.g. Prolific's
     ``https://app.prolific.com/submissions/complete?cc={code}``), or None; ``contact``: who
-    participants contact (shown with the consent)."""
+    participants contact (shown with the consent); ``headphones``: whether the page asks for the
+    headphone check."""
 
     def __init__(self, sessions, design: Design = Design(), completion_url: str | None = None,
-                 contact: str | None = None):
+                 contact: str | None = None, headphones: bool = False):
         self.sessions, self.design, self.completion_url, self.contact = sessions, design, completion_url, contact
+        self.headphones = headphones
         # starts of this process queue here, not on the database's lock (whose wait is kept short)
         self._starting = threading.Lock()
         self.gate = WriteGate(sessions.kw.get("bind"))  # SQLite: this process's writers queue in turn
@@ -270,7 +274,7 @@ class Survey:
     def _load(self, s, secret: str) -> Attempt | None:
         rows = s.execute(
             select(Participant.id, Participant.answered, Participant.resume_code, Participant.completion_code,
-                   Participant.external_id, Participant.sound_check, Assignment.id, Assignment.position, Assignment.phase,
+                   Participant.external_id, Participant.sound_check, Participant.headphone_check, Assignment.id, Assignment.position, Assignment.phase,
                    Assignment.stimulus_id, Assignment.served_at, Stimulus.seconds)
             .join(Assignment, Assignment.participant_id == Participant.id)
             .join(Stimulus, Stimulus.id == Assignment.stimulus_id)
@@ -280,7 +284,7 @@ class Survey:
             return None
         r = rows[0]
         return Attempt(r[0], r[1], r[2], r[3], r[4],
-                       tuple(Clip(x[6], x[7], x[8], x[9], x[11], x[10]) for x in rows), r[5])
+                       tuple(Clip(x[7], x[8], x[9], x[10], x[12], x[11]) for x in rows), r[5], r[6])
 
     def _pool(self, s) -> dict[tuple[str, str], list[int]]:
         """Stimulus ids by (role, system), read once: a pool cannot change once someone has started
@@ -341,7 +345,8 @@ class Survey:
     def _state(self, a: Attempt) -> dict:
         steps = a.steps
         out = {"answered": a.answered, "questions": len(steps), "clips": len(a.clips), "resume_code": _grouped(a.resume_code),
-               "sound_check": a.sound_check}
+               "sound_check": a.sound_check, "headphones_required": self.headphones,
+               "headphone_check": a.headphone_check}
         if a.answered >= len(steps):
             out.update(step="done", completion_code=a.completion_code)
             if self.completion_url:
@@ -401,6 +406,36 @@ class Survey:
             s.commit()
         return passed
 
+    def headphone_trials(self, secret: str) -> list[tuple[str, str, str]]:
+        """The attempt's headphone check: :data:`HEADPHONE_TRIALS` orders of the three tones
+        ``normal``, ``quiet`` (-6 dB) and ``antiphase`` (left and right in opposite phase), from its
+        seed. Over headphones the quiet tone is the quietest; over loudspeakers the antiphase one
+        cancels and sounds quieter (Woods, Siegel, Traer and McDermott 2017)."""
+        with self.sessions() as s:
+            a = self._attempt(s, secret)
+            rng = random.Random(s.scalar(select(Participant.seed).where(Participant.id == a.id)) * 31 + 7)
+        trials = []
+        for _ in range(HEADPHONE_TRIALS):
+            order = ["normal", "quiet", "antiphase"]
+            rng.shuffle(order)
+            trials.append(tuple(order))
+        return trials
+
+    def check_headphones(self, secret: str, answers: list[int]) -> bool:
+        """Record a try of the headphone check: ``answers[i]`` is the tone (1, 2 or 3) heard as the
+        quietest in trial i; passed with :data:`HEADPHONE_PASS` or more right."""
+        trials = self.headphone_trials(secret)
+        if len(answers) != len(trials):
+            raise SurveyError(400, f"answer all {len(trials)} trials of the headphone check")
+        right = sum(t.index("quiet") + 1 == a for t, a in zip(trials, answers))
+        passed = right >= HEADPHONE_PASS
+        with self.gate(), self.sessions() as s:
+            a = self._attempt(s, secret)
+            s.execute(update(Participant).where(Participant.id == a.id).values(
+                headphone_check=f"{'passed' if passed else 'failed'} {right}/{len(trials)}"))
+            s.commit()
+        return passed
+
     def example(self, secret: str, genre: str) -> int:
         """A stimulus id to play as a labelled example of ``genre``: a qualification clip of that
         genre that this attempt will not be asked about."""
@@ -454,7 +489,7 @@ class Survey:
             except IntegrityError:  # the same answer raced in from a retry: the first one counts
                 s.rollback()
                 return self._repeat(s, self._attempt(s, secret), position, question, choice)
-            done = Attempt(a.id, index + 1, a.resume_code, a.completion_code, a.external_id, a.clips, a.sound_check)
+            done = Attempt(a.id, index + 1, a.resume_code, a.completion_code, a.external_id, a.clips, a.sound_check, a.headphone_check)
             return {**self._state(done), "repeated": False}
 
     @staticmethod

@@ -13,6 +13,8 @@ Participant routes (no login; an attempt is opened by the secret in the HttpOnly
 * ``GET  /survey/api/example/{jazz|folk}`` -> a labelled example (a real clip this participant is
   not asked about);
 * ``GET  /survey/api/sound-check`` -> a few tones; ``POST`` ``{"count"}`` -> ``{"passed"}`` (recorded);
+* ``GET  /survey/api/headphone-check/{trial}`` -> three tones, one in antiphase (when the
+  researcher switched the check on); ``POST`` ``{"answers": [1..3, ...]}`` -> ``{"passed"}`` (recorded);
 * ``POST /survey/api/answer`` ``{"position", "question", "choice"}`` -> new state.
 
 **Every refusal is JSON** ``{"error": message}`` (and ``reason`` where the page acts on it), with a
@@ -119,6 +121,10 @@ class ResumeBody(_Body):
 
 class SoundCheckBody(_Body):
     count: Annotated[int, Field(ge=0, le=20)]
+
+
+class HeadphoneBody(_Body):
+    answers: Annotated[list[Annotated[int, Field(ge=1, le=3)]], Field(min_length=1, max_length=12)]
 
 
 class AnswerBody(_Body):
@@ -255,10 +261,11 @@ async def _http_error(request: Request, exc: StarletteHTTPException):
     return _error(exc.status_code, message, headers=getattr(exc, "headers", None))
 
 
-def install(api: FastAPI, sessions, completion_url: str | None = None, contact: str | None = None) -> Survey:
+def install(api: FastAPI, sessions, completion_url: str | None = None, contact: str | None = None,
+            headphones: bool = False) -> Survey:
     """The survey and the results on ``api``: routes, the :class:`Guard`, JSON refusals for
     schema failures and framework errors. Returns the :class:`Survey`."""
-    survey = Survey(sessions, completion_url=completion_url, contact=contact)
+    survey = Survey(sessions, completion_url=completion_url, contact=contact, headphones=headphones)
     api.add_middleware(Guard)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(StarletteHTTPException, _http_error)
@@ -343,6 +350,28 @@ def tones(count: int, rate: int = 22050) -> bytes:
     audio = np.concatenate([np.zeros(int(0.5 * rate))] + [np.concatenate([tone, gap]) for _ in range(count)])
     buf = io.BytesIO()
     wavfile.write(buf, rate, (audio * 32767).astype(np.int16))
+    return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=8)
+def antiphase_trial(order: tuple[str, ...], rate: int = 22050) -> bytes:
+    """One trial of the headphone check: three 200 Hz tones of 0.8 s, 0.5 s apart, stereo, in
+    ``order`` (``normal``; ``quiet``, 6 dB lower; ``antiphase``, the right channel inverted)."""
+    import io
+
+    import numpy as np
+    from scipy.io import wavfile
+
+    t = np.arange(int(0.8 * rate)) / rate
+    tone = 0.4 * np.sin(2 * np.pi * 200 * t) * np.minimum(1, np.minimum(t, t[::-1]) / 0.1)
+    gap = np.zeros((int(0.5 * rate), 2))
+    parts = [np.zeros((int(0.3 * rate), 2))]
+    for kind in order:
+        left = tone * (0.5 if kind == "quiet" else 1.0)
+        right = -left if kind == "antiphase" else left
+        parts += [np.stack([left, right], axis=1), gap]
+    buf = io.BytesIO()
+    wavfile.write(buf, rate, (np.concatenate(parts) * 32767).astype(np.int16))
     return buf.getvalue()
 
 
@@ -443,6 +472,21 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
     @refusing
     def sound_check_audio(request: Request):
         return wav_response(request, tones(survey.sound_check_count(request.cookies.get(COOKIE))))
+
+    @r.get("/survey/api/headphone-check/{trial}")
+    @offloaded(workers)
+    @refusing
+    def headphone_audio(request: Request, trial: Annotated[int, PathParam(ge=0, le=11)]):
+        trials = survey.headphone_trials(request.cookies.get(COOKIE))
+        if trial >= len(trials):
+            raise SurveyError(404, "no such trial")
+        return wav_response(request, antiphase_trial(trials[trial]))
+
+    @r.post("/survey/api/headphone-check")
+    @offloaded(workers)
+    @refusing
+    def headphone_check(body: HeadphoneBody, request: Request):
+        return _json({"passed": survey.check_headphones(request.cookies.get(COOKIE), body.answers)})
 
     @r.post("/survey/api/sound-check")
     @offloaded(workers)
@@ -692,7 +736,8 @@ def _participants_html(people: pd.DataFrame) -> str:
     for c in ("started_at", "finished_at"):
         shown[c] = shown[c].map(lambda t: "" if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M:%S UTC"))
     shown["qualification_accuracy"] = shown.qualification_accuracy.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0%}")
-    cols = ["participant", "external_id", "study_id", "session_id", "device", "sound_check", "started_at", "finished_at",
+    cols = ["participant", "external_id", "study_id", "session_id", "device", "sound_check", "headphone_check", "started_at",
+            "finished_at",
             "duration_s", "answers", "qualification_accuracy", "attentive", "completion_code", "excluded_because"]
     return (f"<p>Participants: {len(people)}; finished: {int(people.finished.sum())}; left out of Table II: "
             f"{int((people.excluded_because != '').sum())} ({why}).</p><details><summary>Every participant</summary>"

@@ -23,9 +23,10 @@ QUESTIONS_PER_PARTICIPANT = Design().qualification + 2 * (len(MAIN_GROUPS) + Des
 class App(helpers.App):
     """``python app.py`` in a subprocess on one database, started at once."""
 
-    def __init__(self, database_url: str, log: Path, port: int | None = None):
+    def __init__(self, database_url: str, log: Path, port: int | None = None, env: dict | None = None):
         super().__init__(port, env={**helpers.QUIET_ENV, "DATABASE_URL": database_url, "FUSION_STARTS_PER_HOUR": "0",
-                                    "FUSION_RESEARCHER_TOKEN": TOKEN}, log=log, answers="/survey", poll=0.2)
+                                    "FUSION_RESEARCHER_TOKEN": TOKEN, **(env or {})}, log=log, answers="/survey",
+                         poll=0.2)
         self.database_url = database_url
         self.start()
 
@@ -403,3 +404,87 @@ def test_survey_errors_stay_visible_seeking_works_and_the_keyboard_suffices(sqli
         state = httpx.get(sqlite_app.url + "/survey/api/state", cookies=_cookies(page)).json()
         assert state["answered"] == 3 and state["sound_check"] == "passed"
         browser.close()
+
+
+def quietest_tones(app, page) -> list[int]:
+    """The right answers of the headphone check, read from its audio as headphones play it."""
+    import io
+
+    import numpy as np
+    from scipy.io import wavfile
+
+    out = []
+    for trial in range(6):
+        r = httpx.get(app.url + f"/survey/api/headphone-check/{trial}", cookies=_cookies(page))
+        rate, x = wavfile.read(io.BytesIO(r.content))
+        starts = [round((0.3 + k * 1.3) * rate) for k in range(3)]
+        ear = [np.sqrt((x[a:a + round(0.8 * rate), 0].astype(float) ** 2).mean()) for a in starts]
+        out.append(int(np.argmin(ear)) + 1)
+    return out
+
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_participant_on_a_phone_completes_consent_checks_and_survey_and_returns_to_the_study(
+        survey_pool, tmp_path):
+    """The researcher switched the headphone check on and set a completion URL (here the app's own
+    /healthz, so nothing leaves the machine)."""
+    import shutil
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_app import ARGS, CHROMIUM
+
+    shutil.copyfile(survey_pool, tmp_path / "survey.sqlite")
+    port = helpers.free_port()
+    app = App(f"sqlite:///{tmp_path / 'survey.sqlite'}", tmp_path / "app.log", port=port,
+              env={"FUSION_HEADPHONE_CHECK": "1", "FUSION_CONTACT": "survey@example.org",
+                   "FUSION_COMPLETION_URL": f"http://127.0.0.1:{port}/healthz?cc={{code}}"})
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM,
+                                        args=ARGS + ["--autoplay-policy=no-user-gesture-required"])
+            context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            page = context.new_page()
+            page.goto(app.url + "/survey?PROLIFIC_PID=phone-1&STUDY_ID=study-9&SESSION_ID=session-3")
+            page.wait_for_selector("#consent:not([hidden])")
+            assert page.inner_text("#contact") == "survey@example.org" and "What this study is for" in page.inner_text(
+                "#consent")
+            page.tap("#agree")
+            page.wait_for_selector("#headphones:not([hidden])")
+            for trial, answer in enumerate(quietest_tones(app, page)):
+                page.locator(f"input[name=hp{trial}][value='{answer}']").check()
+            pass_the_introduction(page, app)
+            clips = 0
+            while True:
+                page.wait_for_selector("#item:not([hidden]), #done:not([hidden])")
+                if page.locator("#done").is_visible():
+                    break
+                before = page.inner_text("#progress") + page.inner_text("#prompt")
+                if page.inner_text("#hint"):
+                    page.evaluate("document.getElementById('player').play()")
+                    expect(page.locator("#hint")).to_have_text("", timeout=20000)
+                    clips += 1
+                page.locator("#choices input").first.check()
+                expect(page.locator("#next")).to_be_enabled(timeout=20000)
+                page.tap("#next")
+                for _ in range(200):
+                    if page.locator("#done").is_visible() or \
+                            page.inner_text("#progress") + page.inner_text("#prompt") != before:
+                        break
+                    page.wait_for_timeout(100)
+            code = page.inner_text("#code")
+            assert len(code) == 10 and clips == 3 + len(MAIN_GROUPS) + Design().catch
+            page.wait_for_url(f"**/healthz?cc={code}", timeout=15000)  # back to the study with the code
+            browser.close()
+        people = httpx.get(app.url + "/results/participants.csv", headers={"Authorization": f"Bearer {TOKEN}"}).text
+        import csv
+        import io
+
+        row = next(csv.DictReader(io.StringIO(people)))
+        assert (row["external_id"], row["study_id"], row["session_id"]) == ("phone-1", "study-9", "session-3")
+        assert row["device"] == "phone" and row["sound_check"] == "passed" and row["headphone_check"] == "passed 6/6"
+        assert row["finished"] == "True" and row["completion_code"] == code and row["excluded_because"] == ""
+    finally:
+        app.stop()

@@ -240,3 +240,39 @@ def test_the_sound_check_is_recorded_and_examples_are_not_ones_own_clips(survey)
         assert sid not in mine
         with survey.sessions() as s:
             assert s.get(Stimulus, sid).genre == genre and s.get(Stimulus, sid).role == "qualification"
+
+
+@pytest.mark.data
+def test_the_headphone_check_is_seeded_and_recorded(survey):
+    st = _start(survey)
+    trials = survey.headphone_trials(st["token"])
+    assert trials == survey.headphone_trials(st["token"]) and len(trials) == 6
+    assert all(sorted(t) == ["antiphase", "normal", "quiet"] for t in trials) and len(set(trials)) > 1
+    right = [t.index("quiet") + 1 for t in trials]
+    wrong = [r % 3 + 1 for r in right]
+    assert survey.check_headphones(st["token"], wrong[:2] + right[2:]) is False  # 4 of 6
+    assert survey.state(st["token"])["headphone_check"] == "failed 4/6"
+    assert survey.check_headphones(st["token"], wrong[:1] + right[1:]) is True  # 5 of 6 passes
+    assert survey.state(st["token"])["headphone_check"] == "passed 5/6"
+    with pytest.raises(SurveyError, match="all 6 trials"):
+        survey.check_headphones(st["token"], right[:3])
+
+
+def test_an_antiphase_trial_cancels_on_loudspeakers_and_not_on_headphones():
+    import io
+
+    import numpy as np
+    from scipy.io import wavfile
+
+    from listening_test import web
+
+    rate, x = wavfile.read(io.BytesIO(web.antiphase_trial(("quiet", "antiphase", "normal"))))
+    assert x.ndim == 2 and x.shape[1] == 2
+    x = x.astype(float)
+    start = [round((0.3 + k * 1.3) * rate) for k in range(3)]  # 0.3 s lead-in, 0.8 s tones, 0.5 s gaps
+    segments = [x[a:a + round(0.8 * rate)] for a in start]
+    assert len(x) == round(0.3 * rate) + 3 * (round(0.8 * rate) + round(0.5 * rate))
+    per_ear = [np.sqrt((s[:, 0] ** 2).mean()) for s in segments]  # what one headphone plays
+    in_the_room = [np.sqrt(((s[:, 0] + s[:, 1]) ** 2).mean()) for s in segments]  # both speakers summed
+    assert np.argmin(per_ear) == 0 and np.argmin(in_the_room) == 1
+    assert per_ear[0] == pytest.approx(per_ear[2] / 2, rel=0.02) and in_the_room[1] < 1e-6 * in_the_room[2]

@@ -72,9 +72,11 @@ function render(s, message) {
     }
     return;
   }
-  if (s.step === "qualification" && s.answered === 0 && s.sound_check !== "passed") {  // instructions first
+  if (s.step === "qualification" && s.answered === 0 && !checksPassed(s)) {  // instructions first
     $("n-warmup").textContent = s.clips_in_phase; $("n-main").textContent = s.clips - s.clips_in_phase;
     if (!$("check-player").src) $("check-player").src = "/survey/api/sound-check";
+    if (s.headphones_required && !$("headphone-trials").children.length) headphoneTrials();
+    $("headphones").hidden = !s.headphones_required;
     show("intro"); $("intro").querySelector("h2").focus(); return;
   }
   const wasWarmup = $("progress").dataset.step === "qualification";
@@ -96,6 +98,27 @@ function render(s, message) {
   }
   update();
   $("prompt").focus();
+}
+
+function checksPassed(s) {
+  return s.sound_check === "passed" &&
+         (!s.headphones_required || (s.headphone_check || "").startsWith("passed"));
+}
+
+function headphoneTrials() {
+  for (let i = 0; i < 6; i++) {
+    const box = document.createElement("fieldset");
+    const legend = document.createElement("legend"); legend.textContent = "Trial " + (i + 1) + ": which tone is quietest?";
+    const player = document.createElement("audio"); player.controls = true; player.preload = "none";
+    player.src = "/survey/api/headphone-check/" + i; player.setAttribute("aria-label", "Headphone check, trial " + (i + 1));
+    box.append(legend, player);
+    for (const k of [1, 2, 3]) {
+      const label = document.createElement("label"); label.className = "choice";
+      const input = document.createElement("input"); input.type = "radio"; input.name = "hp" + i; input.value = k;
+      label.append(input, " Tone " + k); box.append(label);
+    }
+    $("headphone-trials").append(box);
+  }
 }
 
 function update() {
@@ -162,9 +185,29 @@ $("check-form").addEventListener("submit", async ev => {
   if (busy) return;
   busy = true;
   try {
-    const r = await call("POST", "/survey/api/sound-check", {count: parseInt($("check-count").value, 10) || 0});
-    if (r.passed) { state.sound_check = "passed"; render(state); }
-    else error("That is not the number of tones played. Check your volume, play them again and count.");
+    if (state.sound_check !== "passed") {
+      const r = await call("POST", "/survey/api/sound-check", {count: parseInt($("check-count").value, 10) || 0});
+      if (!r.passed) {
+        error("That is not the number of tones played. Check your volume, play them again and count.");
+        busy = false; return;
+      }
+      state.sound_check = "passed";
+    }
+    if (state.headphones_required && !(state.headphone_check || "").startsWith("passed")) {
+      const answers = [];
+      for (let i = 0; i < 6; i++) {
+        const chosen = document.querySelector(`input[name=hp${i}]:checked`);
+        if (!chosen) { error("Please answer all six trials of the headphone check."); busy = false; return; }
+        answers.push(parseInt(chosen.value, 10));
+      }
+      const r = await call("POST", "/survey/api/headphone-check", {answers});
+      if (!r.passed) {
+        error("This does not sound like headphones. Please put headphones on, play the trials again and choose again.");
+        busy = false; return;
+      }
+      state.headphone_check = "passed";
+    }
+    render(state);
   } catch (e) { failed(e); }
   busy = false;
 });
