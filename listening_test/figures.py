@@ -96,6 +96,46 @@ def fl_figure(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def differences_figure(differences: pd.DataFrame, systems=("blend", "fusion")) -> go.Figure:
+    """A forest plot: FL(system) - FL(versus) with its paired 95% interval, for ``systems``."""
+    fig = go.Figure()
+    for s in systems:
+        d = differences[differences.system == s]
+        fig.add_trace(go.Scatter(x=d.difference, y=[f"{s} - {v}" for v in d.versus], mode="markers", name=s,
+                                 error_x=dict(type="data", symmetric=False, array=d.ci_high - d.difference,
+                                              arrayminus=d.difference - d.ci_low)))
+    fig.add_vline(x=0, line_color="grey")
+    fig.update_layout(template="plotly_white", title="Paired differences in Fusion Level (95% bootstrap interval)",
+                      xaxis_title="FL difference (percentage points)", width=720, height=560,
+                      yaxis=dict(autorange="reversed"), legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def musicality_figure(table: pd.DataFrame) -> go.Figure:
+    """Expert / newbie / robot shares per system, one bar per listener group, stacked."""
+    fig = go.Figure()
+    for answer in QUESTIONS["musicality"]:
+        for group, pattern in (("qualified", ""), ("not qualified", "/")):
+            t = table[table.group == group]
+            fig.add_trace(go.Bar(x=[t.system, [group] * len(t)], y=t[answer], name=f"{answer} ({group})",
+                                 marker_pattern_shape=pattern, legendgroup=answer))
+    fig.update_layout(barmode="stack", template="plotly_white", title="Who composed it? (percent of answers)",
+                      yaxis_title="%", width=900, height=460)
+    return fig
+
+
+FIGURES = {"fl": "Fusion Level per system", "differences": "paired differences", "musicality": "musicality"}
+
+
+def figure(name: str, df: pd.DataFrame) -> go.Figure:
+    """One of :data:`FIGURES` from a (filtered) answers frame."""
+    if name == "fl":
+        return fl_figure(analysis.table_ii(df))
+    if name == "differences":
+        return differences_figure(paired_differences(df))
+    return musicality_figure(musicality(df))
+
+
 def image(fig: go.Figure, fmt: str) -> bytes:
     """The figure as ``svg`` or ``png`` bytes (Kaleido and the system's Chromium, offline)."""
     import tempfile

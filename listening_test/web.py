@@ -670,15 +670,6 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                         media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=participants.csv"})
 
-    @r.get("/results/fl.{fmt}")
-    @offloaded(readers)
-    @researchers_only()
-    def fl_image(request: Request, fmt: Literal["svg", "png"]):
-        _, chosen = frames(request)
-        data = figures.image(figures.fl_figure(analysis.table_ii(chosen)), fmt)
-        return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png",
-                        headers={"Content-Disposition": f"attachment; filename=fusion_level.{fmt}"})
-
     @r.get("/results/table_ii.tex")
     @offloaded(readers)
     @researchers_only()
@@ -703,6 +694,15 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
         _, chosen = frames(request)
         return Response(analysis.safe_csv(figures.musicality(chosen).round(2)), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=musicality.csv"})
+
+    @r.get("/results/{name}.{fmt}")  # last of the /results/x.y routes: it would shadow those after it
+    @offloaded(readers)
+    @researchers_only()
+    def figure_image(request: Request, name: Literal["fl", "differences", "musicality"], fmt: Literal["svg", "png"]):
+        _, chosen = frames(request)
+        data = figures.image(figures.figure(name, chosen), fmt)
+        return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png",
+                        headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
 
     @r.get("/results", response_class=HTMLResponse)
     @offloaded(readers)
@@ -800,9 +800,11 @@ paper's formula on its printed percentages.</p>
 <code>p_le_0</code>: share of draws where the difference is at most 0.
 All pairs: <a href="/results/differences.csv?{query}">differences (CSV)</a>.</p>{differences}
 <h2>Musicality by system and listener group</h2>{music}
-<p>For a paper: <a href="/results/fl.svg?{query}">Fusion Level figure (SVG)</a> ·
-<a href="/results/fl.png?{query}">(PNG)</a> · <a href="/results/table_ii.tex?{query}">Table II beside the paper's
-(LaTeX)</a> · <a href="/results/musicality.csv?{query}">musicality (CSV)</a></p>
+<p>For a paper: figures of the Fusion Level (<a href="/results/fl.svg?{query}">SVG</a>,
+<a href="/results/fl.png?{query}">PNG</a>), the paired differences (<a href="/results/differences.svg?{query}">SVG</a>,
+<a href="/results/differences.png?{query}">PNG</a>) and musicality (<a href="/results/musicality.svg?{query}">SVG</a>,
+<a href="/results/musicality.png?{query}">PNG</a>) · <a href="/results/table_ii.tex?{query}">Table II beside the
+paper's (LaTeX)</a> · <a href="/results/musicality.csv?{query}">musicality (CSV)</a></p>
 <p><a href="/results/table.csv?{query}">table (CSV)</a> · <a href="/results/answers.csv?{query}">answers (CSV)</a> ·
 <a href="/results/participants.csv?{query}">participants (CSV)</a></p>
 </body></html>"""

@@ -151,16 +151,43 @@ def test_paired_differences_musicality_and_latex():
 
 @pytest.mark.data
 @pytest.mark.browser
-def test_the_fusion_level_figure_downloads_as_svg_and_png(fresh_survey_db, monkeypatch):
-    """Kaleido drives the system's Chromium, offline."""
+def test_the_figures_download_as_svg_and_png(fresh_survey_db, monkeypatch):
+    """Kaleido drives the system's Chromium, offline; with answers, so that every figure has data."""
     from fastapi.testclient import TestClient
 
     from tests.test_listening_app import TOKEN, make_site
 
     monkeypatch.setenv("FUSION_RESEARCHER_TOKEN", TOKEN)
+    monkeypatch.setenv("FUSION_STARTS_PER_HOUR", "0")
     site = TestClient(make_site(fresh_survey_db))
     bearer = {"Authorization": f"Bearer {TOKEN}"}
-    svg = site.get("/results/fl.svg", headers=bearer)
-    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content[:500]
-    png = site.get("/results/fl.png", headers=bearer)
-    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    _crowd(site, fresh_survey_db, 4)
+    for name in ("fl", "differences", "musicality"):
+        svg = site.get(f"/results/{name}.svg", headers=bearer)
+        assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content[:500]
+        png = site.get(f"/results/{name}.png", headers=bearer)
+        assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert site.get("/results/other.svg", headers=bearer).status_code == 400
+
+
+def _crowd(api_client, database_url, n):
+    """``n`` participants who finish, answering every question with its first choice."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from listening_test import db
+    from listening_test.db import Assignment
+
+    for _ in range(n):
+        c = TestClient(api_client.app)
+        c.post("/survey/api/start", json={"consent": True})
+        sessions = db.sessions(db.make_engine(database_url))
+        with sessions() as s:
+            s.execute(update(Assignment).values(served_at=db.now() - timedelta(minutes=1)))
+            s.commit()
+        state = c.get("/survey/api/state").json()
+        while state["step"] != "done":
+            state = c.post("/survey/api/answer", json={"position": state["position"], "question": state["question"],
+                                                       "choice": state["choices"][0]}).json()
