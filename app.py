@@ -53,10 +53,12 @@ SURVEY_TAB = """## The listening test
 The paper's crowd test, run from this app: listeners hear short clips and say whether each is pure
 jazz, pure folk, a mixture of both or neither, and who they think composed it.
 
-- **Take part:** [open the survey](/survey) (about five minutes; the link it gives you brings you
-  back where you stopped, on any device). Crowd platforms link to `/survey?PROLIFIC_PID=...`.
-- **Researchers:** [results](/results) (Table II with Fusion Levels and intervals, agreement,
-  filters, CSV exports), with the password set in `FUSION_RESEARCHER_TOKEN` when the app started.
+- **Take part:** [open the survey](/survey) (a few minutes; this browser brings you back where you
+  stopped, and the resume code it shows moves your survey to another device). Crowd platforms link
+  to `/survey?PROLIFIC_PID=...&STUDY_ID=...&SESSION_ID=...`.
+- **Researchers:** [results](/results) (Table II with Fusion Levels and intervals beside the
+  paper's, paired differences, musicality by listener group, every participant, figures as SVG and
+  PNG, LaTeX and CSV exports), with the password set in `FUSION_RESEARCHER_TOKEN` when the app started.
   The clips come from `python -m listening_test prepare`; `python -m listening_test simulate`
   runs a simulated crowd (README).
 """
