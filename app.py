@@ -160,7 +160,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                         batch_button = gr.Button("Generate batch (zip of MIDI and WAV)", elem_id="batch")
                         batch_file = gr.File(label="Batch download", elem_id="batch_file")
                 with gr.Column(scale=2):
-                    audio = gr.Audio(label="Listen", elem_id="audio", autoplay=False)
+                    audio = gr.Audio(label="Listen", elem_id="audio", autoplay=False,
+                                     buttons=["download"])  # "share" needs Hugging Face Spaces
                     midi_file = gr.File(label="MIDI download", elem_id="midi")
                     roll = gr.Plot(label="Piano roll", elem_id="roll")
                     hist = gr.Plot(label="Pitch classes and note lengths over real jazz and real folk", elem_id="hist")

@@ -198,6 +198,9 @@ def test_page_generates_plays_and_plots_offline(app_url, browser):
     page.wait_for_function("document.querySelector('#provenance').innerText.includes('seed')", timeout=30000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+    buttons = [b.lower() for b in page.locator("#audio button").evaluate_all(
+        "bs => bs.map(b => (b.getAttribute('aria-label') || '') + ' ' + (b.title || '') + ' ' + b.innerText)")]
+    assert not any("share" in b for b in buttons)  # no dead "Share" (it needs Hugging Face Spaces)
     page.get_by_role("tab", name="Evaluation").click()  # the latest reports/, figures first
     page.wait_for_function("document.querySelector('#evaluation') && "
                            "document.querySelector('#evaluation').innerText.includes('Table I')", timeout=30000)
