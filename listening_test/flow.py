@@ -194,7 +194,8 @@ class Survey:
 
         * the browser's attempt (``secret``), when the link names no other PID: its state;
         * a PID that another browser's attempt holds: :class:`SurveyError` 409 ``elsewhere``;
-        * otherwise, without ``consent``: ``{"step": "consent"}`` (nothing is stored);
+        * otherwise, without ``consent``: ``{"step": "consent"}`` (nothing is stored), or
+          ``{"step": "closed"}`` while no clip pool is prepared;
         * with ``consent``: a new attempt, its state, and its secret for the browser to keep."""
         with self.sessions() as s:
             mine = self._load(s, secret) if valid_secret(secret) else None
@@ -206,6 +207,11 @@ class Survey:
                     raise SurveyError(409, "This participant id has already started the survey in another browser. "
                                            "Continue there, or enter the resume code you were shown.", "elsewhere")
         if not consent:
+            with self.sessions() as s:
+                if not self._pool(s):
+                    return {"step": "closed", "message": "The listening test is not open yet: its clips are not "
+                                                         "prepared. (Researchers: run `python -m listening_test "
+                                                         "prepare`, or `make survey`.)"}, None
             return {"step": "consent", "minutes": self.minutes(),
                     "contact": self.contact or "the researcher named in your study's description"}, None
         return self.create(ids, device)

@@ -211,3 +211,14 @@ def test_page_generates_plays_and_plots_offline(app_url, browser):
     outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
     assert not outside, outside
     page.close()
+
+
+@pytest.mark.browser
+def test_the_survey_link_says_when_the_test_is_not_open(app_url, browser):
+    """This app's survey folder holds no clip pool: the page says so, and how to prepare one."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(app_url + "survey")
+    page.wait_for_selector("#closed:not([hidden])", timeout=30000)
+    assert "not open yet" in page.inner_text("#closed") and "listening_test prepare" in page.inner_text("#closed")
+    assert page.locator("#consent").is_hidden()
+    page.close()

@@ -215,6 +215,8 @@ def test_an_empty_pool_is_a_clear_error(tmp_path):
     with pytest.raises(SurveyError, match="not prepared") as info:
         empty.begin(None, consent=True)
     assert info.value.status == 503
+    closed, secret = empty.begin(None)  # the page says so before consent, and how to prepare
+    assert secret is None and closed["step"] == "closed" and "python -m listening_test prepare" in closed["message"]
 
 
 @pytest.mark.data

@@ -15,7 +15,7 @@ let state = null, busy = false, ended = false;
 const $ = id => document.getElementById(id);
 
 function show(id) {
-  for (const s of ["consent", "declined", "resume-box", "intro", "item", "done"]) $(s).hidden = s !== id;
+  for (const s of ["closed", "consent", "declined", "resume-box", "intro", "item", "done"]) $(s).hidden = s !== id;
 }
 function error(msg) { $("error").textContent = msg || ""; }   // stays until the next success
 function status(msg) { $("status").textContent = msg || ""; }
@@ -59,6 +59,7 @@ async function call(method, url, body) {
 function render(s, message) {
   state = s; error(message || "");
   if (s.resume_code) { $("resume-code-shown").textContent = s.resume_code; $("resume").hidden = false; }
+  if (s.step === "closed") { $("closed-why").textContent = s.message; show("closed"); return; }
   if (s.step === "consent") {
     if (s.minutes) $("minutes").textContent = s.minutes;
     if (s.contact) $("contact").textContent = s.contact;
