@@ -278,3 +278,26 @@ def test_an_antiphase_trial_cancels_on_loudspeakers_and_not_on_headphones():
     in_the_room = [np.sqrt(((s[:, 0] + s[:, 1]) ** 2).mean()) for s in segments]  # both speakers summed
     assert np.argmin(per_ear) == 0 and np.argmin(in_the_room) == 1
     assert per_ear[0] == pytest.approx(per_ear[2] / 2, rel=0.02) and in_the_room[1] < 1e-6 * in_the_room[2]
+
+
+def test_a_database_of_the_old_schema_is_rebuilt_if_empty_and_refused_if_someone_started(tmp_path):
+    import sqlite3
+
+    for started in (False, True):
+        path = tmp_path / f"old-{started}.sqlite"
+        con = sqlite3.connect(path)  # the participants table as it was before the attempt's secret
+        con.execute("CREATE TABLE participants (id INTEGER PRIMARY KEY, token VARCHAR(64), external_id VARCHAR(128), "
+                    "seed INTEGER, completion_code VARCHAR(32), created_at DATETIME, finished_at DATETIME)")
+        if started:
+            con.execute("INSERT INTO participants VALUES (1, 'tok', 'pid', 1, 'CODE', '2026-01-01', NULL)")
+        con.commit()
+        con.close()
+        if started:
+            with pytest.raises(db.SchemaError, match="holds 1 participants: keep it for its answers"):
+                db.make_engine(f"sqlite:///{path}")
+            assert sqlite3.connect(path).execute("SELECT count(*) FROM participants").fetchone() == (1,)
+        else:
+            engine = db.make_engine(f"sqlite:///{path}")
+            columns = {c[1] for c in sqlite3.connect(path).execute("PRAGMA table_info(participants)")}
+            assert {"secret_hash", "resume_code", "device", "headphone_check"} <= columns
+            engine.dispose()
