@@ -410,7 +410,10 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
         return Response(page_js, media_type="application/javascript; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
 
-    def start_now(body: StartBody, request: Request):
+    @r.post("/survey/api/start")
+    @offloaded(one_start)  # starts run one at a time (clip assignment is serialised), beside the others
+    @refusing
+    def start(body: StartBody, request: Request):
         ids = Ids.of(body.PROLIFIC_PID, body.STUDY_ID, body.SESSION_ID)
         secret = request.cookies.get(COOKIE)
         client = client_of(request)
@@ -424,12 +427,6 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
         state, new_secret = survey.create(ids, body.device)  # begin's checks were just made
         starts.record(client)
         return _json(state, new_secret, request)
-
-    @r.post("/survey/api/start")
-    @offloaded(one_start)  # starts run one at a time (clip assignment is serialised), beside the others
-    @refusing
-    def start(body: StartBody, request: Request):
-        return start_now(body, request)
 
     @r.post("/survey/api/resume")
     @offloaded(workers)
