@@ -176,14 +176,30 @@ def verdict(melodies: list[Melody], judge: judging.Judge | None, ready: bool = T
     vs = judge.judge(melodies)
     if len(vs) == 1:
         v = vs[0]
-        ops = ", ".join(f"{k} {'jazz' if p >= 0.5 else 'folk'} ({p:.2f})" for k, p in v["opinions"].items() if p is not None)
-        return (f"**Automatic judge: {v['label']}.** How jazz-like: P(jazz) = {v['p_jazz']:.2f}. "
-                f"Partial opinions, P(jazz): {ops}. Unusualness {v['ood']:.1f} "
-                f"(above {v['threshold']:.1f} means *neither*). How the judge works: `docs/method.md`.")
+        parts = [f"its {k} sounds like {'jazz' if p >= 0.5 else 'folk'}" for k, p in v["opinions"].items() if p is not None]
+        lean = (f"{v['p_jazz']:.0%} jazz" if v["p_jazz"] >= 0.5 else f"{1 - v['p_jazz']:.0%} folk")
+        usual = ("It sounds like ordinary music of these two genres" if v["ood"] <= v["threshold"]
+                 else "It is unlike the music of both genres")
+        return (f"**The automatic judge hears {HEARD[v['label']]}.** "
+                + (_sentence("; ".join(parts)) + " " if parts else "")
+                + f"Overall it leans to {lean}. {usual} (unusualness {v['ood']:.1f}: how far it is from "
+                f"the real melodies the judge learned from; above {v['threshold']:.1f} the judge says *neither*). "
+                "The Evaluation tab says how the judge works.")
     counts = {lab: sum(v["label"] == lab for v in vs) for lab in judging.LABELS}
     mean = np.mean([v["p_jazz"] for v in vs])
-    return ("**Automatic judge on the batch:** " + ", ".join(f"{lab} {c}" for lab, c in counts.items())
-            + f"; mean P(jazz) {mean:.2f}.")
+    return (f"**The automatic judge on the batch of {len(vs)}:** "
+            + ", ".join(f"{c} heard as {BATCH_HEARD[lab]}" for lab, c in counts.items())
+            + f". On average they lean {mean:.0%} to jazz.")
+
+
+#: how the judge's labels read in a sentence
+HEARD = {"jazz": "jazz", "folk": "folk", "mixture": "a mixture of jazz and folk",
+         "neither": "neither jazz nor folk"}
+BATCH_HEARD = {"jazz": "jazz", "folk": "folk", "mixture": "a mixture", "neither": "neither"}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 def provenance(s: Settings, n: int, primer_note: str = "", training: dict | None = None) -> str:

@@ -53,7 +53,7 @@ def test_one_melody_with_everything_shown(engine):
     assert pretty_midi.PrettyMIDI(str(out.midi_path)).instruments[0].program == D.INSTRUMENTS["Alto Sax"]
     assert len(out.roll.data) == 1 and len(out.roll.data[0].x) == len(m.notes)
     assert {t.name for t in out.histogram.data} >= {"real jazz", "real folk"}
-    assert out.verdict.startswith("**Automatic judge: ") and "P(jazz)" in out.verdict
+    assert out.verdict.startswith("**The automatic judge hears ") and "P(jazz)" not in out.verdict
     assert "seed **3**" in out.provenance and "checkpoints/fusion/" in out.provenance
     assert set(out.seconds) == {"sample", "audio_midi", "figures", "judge", "total"}
 
@@ -159,7 +159,7 @@ def test_batch_zip_of_midi_and_wav(engine):
         rate, data = wavfile.read(io.BytesIO(z.read("01-rl-seed7.wav")))
         assert rate == 44100 and np.abs(data).max() > 1000
         assert midi.midi_to_melody(z.read("02-rl-seed8.mid")).pitches == mels[1].pitches
-    assert engine.verdict(mels).startswith("**Automatic judge on the batch:**")
+    assert engine.verdict(mels).startswith(f"**The automatic judge on the batch of {len(mels)}:**")
 
 
 # what is written beside a melody: plain functions of their inputs; what the page is told ---------------
@@ -176,9 +176,13 @@ def test_verdict_is_a_plain_function():
     assert "being trained" in D.verdict([m], None, ready=False)
     assert D.verdict([m], None, ready=True, error="OSError: no data") == \
         "*The automatic judge is not available: OSError: no data*"
-    one = D.verdict([m], _StubJudge())
-    assert one.startswith("**Automatic judge: mixture.**") and "pitch jazz (0.80), rhythm folk (0.20)" in one
-    assert D.verdict([m, m], _StubJudge()).startswith("**Automatic judge on the batch:** jazz 0, folk 0, mixture 2")
+    one = D.verdict([m], _StubJudge())  # plain words: no "P(jazz) = 0.50", no file paths
+    assert one.startswith("**The automatic judge hears a mixture of jazz and folk.** Its pitch sounds like jazz; "
+                          "its rhythm sounds like folk. Overall it leans to 50% jazz. It sounds like ordinary music")
+    assert "unusualness 1.0: how far it is from the real melodies" in one and "P(jazz)" not in one and ".md" not in one
+    assert D.verdict([m, m], _StubJudge()) == ("**The automatic judge on the batch of 2:** 0 heard as jazz, 0 heard as "
+                                               "folk, 2 heard as a mixture, 0 heard as neither. On average they lean "
+                                               "50% to jazz.")
 
 
 def test_provenance_is_a_plain_function():
