@@ -188,7 +188,9 @@ class Guard:
     413 and bodies without a length 411, before they are read; a POST from another site's page
     (its ``Origin`` is not this host) gets 403; a JSON API POST must say ``application/json`` (415;
     so a plain form or ``text/plain`` from another site cannot reach it); every response carries
-    the security headers (CSP, no framing, no sniffing, no referrer) and ``Server-Timing: app;dur=``
+    the security headers (CSP, no framing, no sniffing, no referrer to other sites; not
+    ``no-referrer``, under which Chromium sends ``Origin: null`` with a form POST, which the origin
+    check refuses) and ``Server-Timing: app;dur=``
     (milliseconds from the request's arrival in the app to its response; the benchmark reads it)."""
 
     def __init__(self, app):
@@ -217,7 +219,7 @@ class Guard:
     @staticmethod
     def _security_headers():
         return [(b"content-security-policy", CSP.format(nonce="").encode()), (b"x-frame-options", b"DENY"),
-                (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
 
     @staticmethod
     def _check(method: str, path: str, headers: dict) -> JSONResponse | None:

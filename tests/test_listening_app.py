@@ -488,3 +488,27 @@ def test_a_participant_on_a_phone_completes_consent_checks_and_survey_and_return
         assert row["finished"] == "True" and row["completion_code"] == code and row["excluded_because"] == ""
     finally:
         app.stop()
+
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_researcher_logs_in_and_out_in_chromium(sqlite_app):
+    """The login form as a browser posts it (with its Origin header), the results page, the logout."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_app import ARGS, ARTIFACTS, CHROMIUM
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(sqlite_app.url + "/results")
+        page.fill("input[name=password]", TOKEN)
+        page.click("form[action='/results/login'] button")
+        page.wait_for_selector("text=Table II (ours)", timeout=30000)
+        assert "Paired differences" in page.inner_text("body")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+        page.click("form[action='/results/logout'] button")
+        page.wait_for_selector("input[name=password]", timeout=30000)
+        browser.close()
