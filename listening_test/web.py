@@ -580,6 +580,11 @@ def researchers_only(refusal: Callable[[], Response] = _json_refusal) -> Callabl
     return decorate
 
 
+def download(content: str | bytes, filename: str, media_type: str = "text/csv; charset=utf-8") -> Response:
+    """A file to save: ``content`` as ``filename``."""
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
 def _filters(request: Request) -> dict:
     """The page's three filters from the query, as booleans (anything but ``1`` is off)."""
     q = request.query_params
@@ -590,6 +595,12 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
     r = APIRouter()
     failures = failures or Throttle(5, 900)  # failed logins per address per 15 minutes
     readers = anyio.CapacityLimiter(RESEARCHER_THREADS)  # the researchers' reads never crowd the participants'
+
+    def researchers_get(path: str, refusal: Callable[[], Response] = _json_refusal, **kwargs):
+        """A GET route for researchers only, run in their own threads."""
+        def decorate(handler: Callable) -> Callable:
+            return r.get(path, **kwargs)(offloaded(readers)(researchers_only(refusal)(handler)))
+        return decorate
 
     def frames(request: Request):
         df = analysis.answers_frame(sessions)
@@ -623,9 +634,7 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
         return Response(get_plotlyjs(), media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 
-    @r.get("/results/api/table")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/api/table")
     def table_json(request: Request):
         df, chosen = frames(request)
         nan_free = lambda v: None if v != v else v  # noqa: E731 - JSON has no NaN
@@ -634,78 +643,52 @@ def results_routes(sessions, failures: Throttle | None = None) -> APIRouter:
                 "fleiss_kappa": nan_free(analysis.fleiss_kappa(chosen)),
                 "participants": int(df.participant.nunique()), "kept_participants": int(chosen.participant.nunique())}
 
-    @r.get("/results/api/assignment")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/api/assignment")
     def assignment(request: Request, secret: Annotated[str, Query(max_length=64)] = ""):
         """What each of an attempt's clips is, by the attempt's secret (for the simulated crowd)."""
         return analysis.assignment_of(sessions, secret)
 
-    @r.get("/results/table.csv")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/table.csv")
     def table_csv(request: Request):
         _, chosen = frames(request)
-        return Response(analysis.safe_csv(analysis.table_ii(chosen).round(3)), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=table_ii.csv"})
+        return download(analysis.safe_csv(analysis.table_ii(chosen).round(3)), "table_ii.csv")
 
-    @r.get("/results/answers.csv")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/answers.csv")
     def answers_csv(request: Request):
         df, _ = frames(request)
         people = analysis.participants_frame(sessions, df)
         out = df.merge(people[["participant", "device", "qualified", "attentive", "completion_code"]],
                        on="participant", how="left")
-        return Response(analysis.safe_csv(out), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=answers.csv"})
+        return download(analysis.safe_csv(out), "answers.csv")
 
-    @r.get("/results/participants.csv")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/participants.csv")
     def participants_csv(request: Request):
         df, _ = frames(request)
-        return Response(analysis.safe_csv(_excluded(analysis.participants_frame(sessions, df), request)),
-                        media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=participants.csv"})
+        return download(analysis.safe_csv(_excluded(analysis.participants_frame(sessions, df), request)),
+                        "participants.csv")
 
-    @r.get("/results/table_ii.tex")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/table_ii.tex")
     def table_tex(request: Request):
         _, chosen = frames(request)
-        return Response(figures.latex(analysis.table_ii(chosen)), media_type="text/plain; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=table_ii.tex"})
+        return download(figures.latex(analysis.table_ii(chosen)), "table_ii.tex", "text/plain; charset=utf-8")
 
-    @r.get("/results/differences.csv")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/differences.csv")
     def differences_csv(request: Request):
         _, chosen = frames(request)
-        return Response(analysis.safe_csv(figures.paired_differences(chosen).round(3)),
-                        media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=differences.csv"})
+        return download(analysis.safe_csv(figures.paired_differences(chosen).round(3)), "differences.csv")
 
-    @r.get("/results/musicality.csv")
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/musicality.csv")
     def musicality_csv(request: Request):
         _, chosen = frames(request)
-        return Response(analysis.safe_csv(figures.musicality(chosen).round(2)), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=musicality.csv"})
+        return download(analysis.safe_csv(figures.musicality(chosen).round(2)), "musicality.csv")
 
-    @r.get("/results/{name}.{fmt}")  # last of the /results/x.y routes: it would shadow those after it
-    @offloaded(readers)
-    @researchers_only()
+    @researchers_get("/results/{name}.{fmt}")  # last of the /results/x.y routes: it would shadow those after it
     def figure_image(request: Request, name: Literal["fl", "differences", "musicality"], fmt: Literal["svg", "png"]):
         _, chosen = frames(request)
-        data = figures.image(figures.figure(name, chosen), fmt)
-        return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png",
-                        headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
+        return download(figures.image(figures.figure(name, chosen), fmt), f"{name}.{fmt}",
+                        "image/svg+xml" if fmt == "svg" else "image/png")
 
-    @r.get("/results", response_class=HTMLResponse)
-    @offloaded(readers)
-    @researchers_only(lambda: _login_page("Researchers only."))
+    @researchers_get("/results", lambda: _login_page("Researchers only."), response_class=HTMLResponse)
     def results(request: Request):
         df, chosen = frames(request)
         people = _excluded(analysis.participants_frame(sessions, df), request)
