@@ -351,7 +351,7 @@ class Demo:
         key's relative major) is C major, as in the training data. Returns the primer and the semitones to transpose the result back."""
         m = midi.midi_to_melody(source).quantize()
         bar = 4.0  # the models write 4/4
-        start = max(0.0, math.floor((m.duration - PRIMER_BARS * bar) / bar) * bar)
+        start = max(0.0, (math.ceil(m.duration / bar) - PRIMER_BARS) * bar)  # the last whole bars, to the end
         m = m.window(start, PRIMER_BARS * bar)
         if not m.notes:
             raise midi.EmptyMidiError("The last bars of this MIDI file have no notes to continue.")

@@ -12,6 +12,9 @@ Conventions
   at the end of a (mostly empty) bar 0, so bar lines of the score and of the melody coincide.
 * Notes are in time order and never overlap (one voice); a rest is the gap between two notes.
 * ``key_tonic`` is a pitch class (C=0 .. B=11); after :func:`fusion.data.keys.to_c` it is 0.
+* ``length`` is the time the melody was made to fill (a generated melody of N bars: N bars, its
+  final rest included); :attr:`Melody.span` is that or, when it is not set, the end of the last
+  note. MIDI files and audio last the span, so a melody of N bars sounds N bars long.
 
 The grid (:data:`TICKS_PER_BEAT` = 12 ticks per quarter note) represents sixteenth notes
 (3 ticks), eighth-note triplets (4 ticks) and sixteenth-note triplets (2 ticks), which jazz needs.
@@ -56,6 +59,9 @@ class Melody:
     meter: tuple[int, int] | None = (4, 4)  # (numerator, denominator); None = irregular
     tempo: float = 120.0  # beats (quarter notes) per minute
     transposition: int = 0  # semitones applied to the source to reach these pitches
+    # beats the melody fills, its final rest included (None: until the last note ends); not part of
+    # equality, so a decoded melody equals the quantized original it was encoded from
+    length: float | None = field(default=None, compare=False)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     # ----------------------------------------------------------------------------------------
@@ -71,6 +77,12 @@ class Melody:
     def duration(self) -> float:
         """End of the last note in beats (0 for an empty melody)."""
         return self.notes[-1].end if self.notes else 0.0
+
+    @property
+    def span(self) -> float:
+        """Beats from the start to the end of the melody: ``length`` (N bars for a melody generated
+        to fill N bars, its final rest included) when set, never shorter than the last note's end."""
+        return max(self.length or 0.0, self.duration)
 
     @property
     def pitches(self) -> list[int]:
@@ -197,7 +209,7 @@ class Melody:
         hi = bisect.bisect_left(self.notes, stop, key=onset)
         notes = tuple(Note(n.pitch, n.onset - start, min(n.end, stop) - n.onset)
                       for n in self.notes[lo:hi])
-        return self.replace(notes=notes, extra={**self.extra, "window_start": start})
+        return self.replace(notes=notes, length=length, extra={**self.extra, "window_start": start})
 
     @classmethod
     def from_notes(cls, notes, **meta) -> "Melody":

@@ -5,6 +5,7 @@ from fusion.model.generator import Generator, GeneratorConfig
 from fusion.model.grammar import Grammar
 from fusion.model.sampling import next_token_probs, sample
 from fusion.data.tokens import Vocabulary
+from fusion.melody import Melody, Note
 
 V = Vocabulary()
 G = Grammar(V)
@@ -84,3 +85,40 @@ def test_product_samples_are_valid_and_seeded():
     a = sample([g, h], [0.6, 0.4], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="product")
     b = sample([g, h], [0.6, 0.4], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="product")
     assert torch.equal(a, b) and G.is_valid(a, 96).all()
+
+
+# ---- the phrase rule: N bars means N bars (docs/method.md) ------------------------------------
+def _rests(melody, span_beats):
+    """The silences of a melody: every gap between notes, and the final rest up to ``span_beats``."""
+    t, gaps = 0.0, []
+    for n in melody.notes:
+        gaps.append(n.onset - t)
+        t = n.end
+    return gaps, span_beats - t
+
+
+def test_phrase_rule_limits_rests_even_for_a_model_that_loves_rests():
+    g = model(0)
+    with torch.no_grad():  # an untrained model pushed to pick REST and long durations
+        g.out.bias[V.rest_id] += 8.0
+        g.out.bias[V.first_duration_id + V.max_duration_ticks - 1] += 8.0
+    free = sample([g], [1.0], 32, 16 * 12, G, generator=torch.Generator().manual_seed(3), phrase=None)
+    ruled = sample([g], [1.0], 32, 16 * 12, G, generator=torch.Generator().manual_seed(3))
+    assert G.is_valid(ruled, 16 * 12).all()
+    free_gaps = [max(_rests(V.decode(r.tolist()), 16)[0] + [_rests(V.decode(r.tolist()), 16)[1]]) for r in free]
+    assert max(free_gaps) > 6  # without the rule such a model falls silent for bars
+    for r in ruled:
+        inner, final = _rests(V.decode(r.tolist()), 16)
+        assert max(inner, default=0) <= 6 + 1e-9 and final <= 2 + 1e-9
+        assert V.decode(r.tolist()).span == 16
+
+
+def test_phrase_rule_counts_the_primers_final_rest():
+    g = model(0)
+    with torch.no_grad():
+        g.out.bias[V.rest_id] += 8.0
+    primer = V.encode(Melody(notes=(Note(60, 0, 1),)), total_beats=8)  # ends in 7 beats of rest
+    s = sample([g], [1.0], 16, 48, G, generator=torch.Generator().manual_seed(2), primer=primer)
+    for r in s:  # the new bars start with a note: the rest may not grow longer still
+        new = V.decode(r.tolist())
+        assert any(abs(n.onset - 8) < 1e-9 for n in new.notes)

@@ -132,6 +132,7 @@ class Vocabulary:
                 flush()
                 event = -1 if i == self.rest_id else i - 4 + self.min_pitch
         flush()
+        meta.setdefault("length", t / self.ticks_per_beat)  # the time the tokens fill, final rest included
         return Melody(notes=tuple(notes), **meta)
 
     def describe(self, ids) -> list[str]:

@@ -12,7 +12,10 @@ Events are the notes of the training windows and the rests between them (the pad
 window's end is not an event). Durations are in ticks (12 per beat); the last event of a melody
 is cut where the requested length ends. As for the neural systems (:mod:`fusion.model.grammar`), a
 melody holds at least one note: before the first note a rest leaves a tick free, and with one
-tick left a note is drawn from the pitch distribution alone. A :class:`NoteDistribution` is stored as JSON.
+tick left a note is drawn from the pitch distribution alone. They follow the same phrase rule
+(:class:`fusion.model.grammar.Phrase`): a rest never follows a rest, lasts at most ``max_rest``
+ticks, and a rest that would end the melody lasts at most ``max_final_rest``; where a drawn rest
+breaks the rule, a pitch is drawn instead. A :class:`NoteDistribution` is stored as JSON.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fusion.melody import TICKS_PER_BEAT, Melody, Note
+from fusion.model.grammar import PHRASE, Phrase
 
 REST = -1
 
@@ -71,8 +75,10 @@ class NoteDistribution:
             du = {k: 1 / len(du) for k in du}
         return cls(kind, dict(sorted(ev.items())), dict(sorted(du.items())))
 
-    def sample(self, n: int, ticks: int, seed: int = 0, primer: Melody | None = None) -> list[Melody]:
-        """``n`` melodies of ``ticks`` new ticks (after the primer's notes, if given)."""
+    def sample(self, n: int, ticks: int, seed: int = 0, primer: Melody | None = None,
+               phrase: Phrase | None = PHRASE) -> list[Melody]:
+        """``n`` melodies of ``ticks`` new ticks (after the primer's time, ``primer.span``, if
+        given), with rests limited by ``phrase`` (None: unlimited)."""
         rng = random.Random(seed)
         ev, ew = list(self.events), list(self.events.values())
         pv = [e for e in ev if e != REST]
@@ -81,17 +87,23 @@ class NoteDistribution:
         out = []
         for _ in range(n):
             notes = list(primer.quantize().notes) if primer is not None else []
-            start = round(primer.duration * TICKS_PER_BEAT) if primer is not None else 0
+            start = round(primer.span * TICKS_PER_BEAT) if primer is not None else 0
             t, end = start, start + ticks
-            sounded = False
+            sounded, after_rest = False, False
             while t < end:
                 pitch = rng.choices(ev, ew)[0] if sounded or end - t >= 2 else rng.choices(pv, pw)[0]
                 d = min(rng.choices(du, dw)[0], end - t - (pitch == REST and not sounded))
+                if pitch == REST and phrase is not None:
+                    d = min(d, phrase.max_rest)
+                    if after_rest or (t + d >= end and d > phrase.max_final_rest):
+                        pitch = rng.choices(pv, pw)[0]
+                        d = min(rng.choices(du, dw)[0], end - t)
                 if pitch != REST:
                     notes.append(Note(pitch, t / TICKS_PER_BEAT, d / TICKS_PER_BEAT))
                     sounded = True
+                after_rest = pitch == REST
                 t += d
-            out.append(Melody(notes=tuple(notes), genre=self.kind, meter=(4, 4)))
+            out.append(Melody(notes=tuple(notes), genre=self.kind, meter=(4, 4), length=end / TICKS_PER_BEAT))
         return out
 
     def to_dict(self) -> dict:

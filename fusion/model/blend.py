@@ -26,6 +26,12 @@ so a medley (jazz bars, then folk bars) gets little from its halves, and only a 
 both genres all through earns R. Unlike Eq. 4, a 50/50 mixture of pure melodies earns ~0 here:
 the reward is per melody, not a sum of expectations.
 
+**Statistics critics.** The TextCNN critics judge a melody by its most telling local motifs;
+two more critics (:mod:`fusion.model.stats_critic`, S_A for jazz and S_B for folk) read its global
+statistics (note and rest lengths, pitch classes, intervals, density), are calibrated the same
+way, and join the soft minimum: ``softmin(a, b, a_S, b_S)``. A melody whose motifs please both
+TextCNN critics but whose note lengths belong to neither genre earns little.
+
 The automatic judge is never used here (nor in any training or selection).
 """
 from __future__ import annotations
@@ -105,19 +111,26 @@ def softmin(a: torch.Tensor, b: torch.Tensor, tau: float = TAU) -> torch.Tensor:
         The soft minimum, elementwise; equal to ``a`` when ``a == b`` and never above
         ``min(a, b) + tau * log 2``.
     """
-    return -tau * (torch.logaddexp(-a / tau, -b / tau) - torch.log(torch.tensor(2.0)))
+    return softmin_all([a, b], tau)
+
+
+def softmin_all(values: list[torch.Tensor], tau: float = TAU) -> torch.Tensor:
+    """The soft minimum of any number of acceptances, ``-tau log(mean_i exp(-x_i / tau))``
+    (:func:`softmin` for two)."""
+    x = torch.stack(values)
+    return -tau * (torch.logsumexp(-x / tau, dim=0) - torch.log(torch.tensor(float(len(values)))))
 
 
 @dataclass
 class Calibration:
     """Mean score of each genre critic on real jazz and real folk, per piece (whole, halves)."""
 
-    means: dict  # (critic, piece, genre) -> float, critic in {"A", "B"}
+    means: dict  # (critic, piece, genre) -> float, critic in {"A", "B"} (and "SA", "SB": statistics critics)
 
     @classmethod
     @torch.no_grad()
     def fit(cls, critic_a: Critic, critic_b: Critic, jazz: torch.Tensor, folk: torch.Tensor,
-            grammar: Grammar) -> "Calibration":
+            grammar: Grammar, stats: tuple | None = None) -> "Calibration":
         """Calibrate on real token sequences ``jazz`` and ``folk`` (held-out windows).
 
         Parameters
@@ -128,17 +141,22 @@ class Calibration:
             Token ids ``(N, L)`` of real jazz and real folk windows (BOS .. EOS PAD*).
         grammar : Grammar
             The grammar of the vocabulary, to cut the halves.
+        stats : tuple of (StatsCritic, StatsCritic), optional
+            The statistics critics of jazz and folk (:mod:`fusion.model.stats_critic`), calibrated
+            as ``"SA"`` and ``"SB"`` alike.
 
         Returns
         -------
         Calibration
-            ``means[critic, piece, genre]``: the mean raw score of critic ``"A"`` or ``"B"`` on
-            the windows' whole / first / second halves of each genre (the critic's own units).
+            ``means[critic, piece, genre]``: the mean raw score of critic ``"A"`` or ``"B"`` (and
+            ``"SA"``, ``"SB"``) on the windows' whole / first / second halves of each genre (the
+            critic's own units).
         """
         means = {}
+        named = [("A", critic_a), ("B", critic_b)] + ([("SA", stats[0]), ("SB", stats[1])] if stats else [])
         for genre, seq in (("jazz", jazz), ("folk", folk)):
             for piece, x in pieces(seq, grammar).items():
-                for key, critic in (("A", critic_a), ("B", critic_b)):
+                for key, critic in named:
                     critic.eval()
                     means[key, piece, genre] = float(_scores(critic, x).mean())
         return cls(means)
@@ -158,17 +176,29 @@ class Calibration:
         tuple of (torch.Tensor, torch.Tensor)
             ``a`` and ``b`` (module docstring); the denominators are at least 1e-6.
         """
+        return self._accept(s_a, s_b, piece, "A", "B")
+
+    def stats_acceptances(self, t_a: torch.Tensor, t_b: torch.Tensor, piece: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """As :meth:`acceptances`, for the statistics critics' raw scores."""
+        return self._accept(t_a, t_b, piece, "SA", "SB")
+
+    @property
+    def has_stats(self) -> bool:
+        return ("SA", "whole", "jazz") in self.means
+
+    def _accept(self, s_a, s_b, piece: str, ka: str, kb: str):
         m = self.means
-        a = (s_a - m["A", piece, "folk"]) / max(m["A", piece, "jazz"] - m["A", piece, "folk"], 1e-6)
-        b = (s_b - m["B", piece, "jazz"]) / max(m["B", piece, "folk"] - m["B", piece, "jazz"], 1e-6)
+        a = (s_a - m[ka, piece, "folk"]) / max(m[ka, piece, "jazz"] - m[ka, piece, "folk"], 1e-6)
+        b = (s_b - m[kb, piece, "jazz"]) / max(m[kb, piece, "folk"] - m[kb, piece, "jazz"], 1e-6)
         return a, b
 
     def separations(self) -> dict:
         """How far each critic scores its own genre above the other, per piece (its raw units;
         positive when the critic tells the genres apart the right way round)."""
         m = self.means
-        own = {"A": ("jazz", "folk"), "B": ("folk", "jazz")}
-        return {f"{k}:{p}": m[k, p, own[k][0]] - m[k, p, own[k][1]] for k in ("A", "B") for p in PIECES}
+        own = {"A": ("jazz", "folk"), "B": ("folk", "jazz"), "SA": ("jazz", "folk"), "SB": ("folk", "jazz")}
+        keys = ("A", "B", "SA", "SB") if self.has_stats else ("A", "B")
+        return {f"{k}:{p}": m[k, p, own[k][0]] - m[k, p, own[k][1]] for k in keys for p in PIECES}
 
 
 def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
@@ -177,7 +207,7 @@ def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tenso
 
 @torch.no_grad()
 def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
-                 grammar: Grammar) -> dict[str, torch.Tensor]:
+                 grammar: Grammar, stats: tuple | None = None) -> dict[str, torch.Tensor]:
     """Per melody: acceptances ``a_<piece>``, ``b_<piece>``, soft minima ``fuse_<piece>`` and the
     reward ``R`` (module docstring), each ``(B,)``.
 
@@ -191,29 +221,38 @@ def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, s
         Token ids ``(B, L)`` of the melodies (BOS .. EOS PAD*).
     grammar : Grammar
         The grammar of the vocabulary, to cut the halves.
+    stats : tuple of (StatsCritic, StatsCritic), optional
+        The statistics critics of jazz and folk: their acceptances (``sa_``, ``sb_``) join the
+        soft minimum, so a melody must also *sound* like both genres in its global statistics.
 
     Returns
     -------
     dict of str to torch.Tensor
-        Keys ``a_whole``, ``b_whole``, ``fuse_whole`` and the same for ``first`` and ``second``,
-        and ``R``, the mean of the three ``fuse_`` values; all unitless (acceptance scale) and
-        computed without gradients.
+        Keys ``a_whole``, ``b_whole``, ``fuse_whole`` and the same for ``first`` and ``second``
+        (with ``stats``: also ``sa_<piece>``, ``sb_<piece>``), and ``R``, the mean of the three
+        ``fuse_`` values; all unitless (acceptance scale) and computed without gradients.
     """
-    critic_a.eval()
-    critic_b.eval()
+    critics = [critic_a, critic_b, *(stats or ())]
+    for c in critics:
+        c.eval()
     out = {}
     fuse = []
     for piece, x in pieces(seq, grammar).items():
         a, b = calibration.acceptances(_scores(critic_a, x), _scores(critic_b, x), piece)
         out[f"a_{piece}"], out[f"b_{piece}"] = a, b
-        out[f"fuse_{piece}"] = softmin(a, b)
+        accepted = [a, b]
+        if stats:
+            sa, sb = calibration.stats_acceptances(_scores(stats[0], x), _scores(stats[1], x), piece)
+            out[f"sa_{piece}"], out[f"sb_{piece}"] = sa, sb
+            accepted += [sa, sb]
+        out[f"fuse_{piece}"] = softmin_all(accepted)
         fuse.append(out[f"fuse_{piece}"])
     out["R"] = torch.stack(fuse).mean(0)
     return out
 
 
 def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
-           grammar: Grammar) -> torch.Tensor:
+           grammar: Grammar, stats: tuple | None = None) -> torch.Tensor:
     """The blend reward R ``(B,)`` of token sequences (module docstring).
 
     Parameters
@@ -233,4 +272,4 @@ def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: to
         ``R`` ``(B,)`` of :func:`reward_parts`: about 0 for pure jazz or pure folk, near 1/2 for
         a melody that both critics find half their own throughout (no gradients).
     """
-    return reward_parts(critic_a, critic_b, calibration, seq, grammar)["R"]
+    return reward_parts(critic_a, critic_b, calibration, seq, grammar, stats)["R"]

@@ -98,7 +98,11 @@ def input_gradient_norms(critic: Critic, positive: torch.Tensor, negative: torch
                          generator: torch.Generator | None = None, create_graph: bool = False) -> torch.Tensor:
     """``||grad_x D(x_hat)||_2`` per pair ``(n,)`` at ``x_hat = a x_pos + (1-a) x_neg``, ``a ~ U(0, 1)``,
     with ``x`` the one-hot token sequences, read through the embedding (``e = x_hat E``), over the
-    union of the two sequences' valid positions. About 1 for a 1-Lipschitz critic."""
+    union of the two sequences' valid positions. About 1 for a 1-Lipschitz critic. A critic with
+    its own ``gradient_norms`` (the statistics critic, whose input is a feature vector) answers
+    for itself."""
+    if hasattr(critic, "gradient_norms"):
+        return critic.gradient_norms(positive, negative, generator, create_graph)
     n = min(len(positive), len(negative))
     L = max(positive.shape[1], negative.shape[1])
     pos, neg = pad_to(positive[:n], L, critic.pad_id), pad_to(negative[:n], L, critic.pad_id)

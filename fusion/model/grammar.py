@@ -16,17 +16,50 @@ the vocabulary, computed for a whole batch at once, so that
 * the likelihood a generator is trained on is that of the same masked distribution the sampler
   draws from (``docs/method.md``, "Grammar-constrained generators").
 
+On top of that grammar, *sampling* follows a phrase rule (:class:`Phrase`, ``docs/method.md``,
+"N bars means N bars"): no rest longer than a bar and a half, and a final rest of at most half a
+bar, so that a melody asked for N bars sounds through N bars. It is a decoding rule like the
+temperature: the likelihoods the generators are trained and validated on are those of the grammar
+alone (real melodies do pause longer).
+
 It also gives each position's place in time (ticks elapsed), from which the generators take their
 metrical-position input (elapsed ticks modulo a 4-beat bar).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from fusion.data.tokens import Vocabulary
+from fusion.melody import TICKS_PER_BEAT
 
 # token kinds
 K_PAD, K_BOS, K_EOS, K_EVENT, K_DUR = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """How long a sampled melody may fall silent, in ticks (12 per beat).
+
+    ``max_rest``: the longest rest anywhere (default a bar and a half of 4/4, 6 beats);
+    ``max_final_rest``: the longest rest at the very end (default half a bar, 2 beats), so the
+    last note sounds in the last bar. Two rests never follow each other (they would be one long
+    rest). :data:`NO_PHRASE` lifts the rule.
+    """
+
+    max_rest: int = 6 * TICKS_PER_BEAT
+    max_final_rest: int = 2 * TICKS_PER_BEAT
+
+    def __post_init__(self):
+        if not 1 <= self.max_final_rest <= self.max_rest:
+            raise ValueError(f"need 1 <= max_final_rest <= max_rest, got {self}")
+
+
+#: The rule every system samples with (the demo, the evaluation, the listening test, training rollouts).
+PHRASE = Phrase()
+#: No limit on rests (a rest may fill all the time left).
+NO_PHRASE = None
 
 
 class Grammar:
@@ -87,6 +120,39 @@ class Grammar:
                 | (full[..., None] & self._is_eos)
                 | (want_event[..., None] & self._is_event & rest_ok)
                 | (want_dur[..., None] & self._is_dur & fits))
+
+    def phrase_allowed(self, allowed: torch.Tensor, last: torch.Tensor, elapsed: torch.Tensor,
+                       total: torch.Tensor, rest_run: torch.Tensor, phrase: Phrase | None) -> torch.Tensor:
+        """``allowed`` narrowed by the :class:`Phrase` rule. ``rest_run`` ``(B,)`` is the ticks of
+        the rest being written (0 right after a REST token), or -1 when the last event is a note
+        (or there is none yet). In a rest, a duration may not make it longer than
+        ``max_rest``, nor end the melody with a rest longer than ``max_final_rest``; after a
+        rest the next event is a note. A note can always take any duration that fits, so a row
+        never runs out of allowed tokens."""
+        if phrase is None:
+            return allowed
+        in_rest = rest_run >= 0
+        run = rest_run.clamp(min=0)[..., None]
+        d = self.ticks
+        too_long = (run + d > phrase.max_rest) | ((elapsed[..., None] + d == total[..., None])
+                                                  & (run + d > phrase.max_final_rest))
+        blocked = in_rest[..., None] & ((self._is_dur & too_long) | self._is_rest)
+        return allowed & ~blocked
+
+    def next_rest_run(self, rest_run: torch.Tensor, token: torch.Tensor) -> torch.Tensor:
+        """``rest_run`` (see :meth:`phrase_allowed`) after ``token``."""
+        run = torch.where(self._is_dur[token] & (rest_run >= 0), rest_run + self.ticks[token], rest_run)
+        run = torch.where(self.is_pitch[token], torch.full_like(run, -1), run)
+        return torch.where(self._is_rest[token], torch.zeros_like(run), run)
+
+    def rest_runs(self, seq: torch.Tensor) -> torch.Tensor:
+        """``rest_run`` after each position of ``seq`` ``(B, L)``, shape ``(B, L)``."""
+        run = torch.full(seq.shape[:1], -1, dtype=torch.long, device=seq.device)
+        out = []
+        for j in range(seq.shape[1]):
+            run = self.next_rest_run(run, seq[:, j])
+            out.append(run)
+        return torch.stack(out, dim=1)
 
     def teacher_masks(self, seq: torch.Tensor, total: torch.Tensor | int) -> tuple[torch.Tensor, torch.Tensor]:
         """For a batch of whole sequences ``(B, L)`` starting with BOS: the ticks elapsed after each

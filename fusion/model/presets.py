@@ -55,6 +55,9 @@ class Preset:
     fusion_mle_weight: float = 0.5  # G_F's anchor; G_A and G_B keep pg_lr and pg_mle_weight
     # genre critics C_A, C_B (Eq. 11) and their calibration (fusion.model.blend)
     genre_critic_steps: int = 300
+    # statistics critics S_A, S_B (fusion.model.stats_critic): trained by Eq. 11 from scratch beside
+    # C_A, C_B; their acceptances join the blend reward's soft minimum (0: the reward without them)
+    genre_critic_stats_steps: int = 600
     negatives_pool: int = 1024  # generated melodies per generator (G_A, G_B, MLE) the genre critics see
     # ... sampled at these temperatures alike: a critic must also reject the noisier melodies a
     # hotter generator writes, or a reward built on it pays for noise (docs/method.md, "Blend")
@@ -114,7 +117,7 @@ PRESETS = {
         critic_pre_steps=3, pg_batch=4, n_prefixes=2, n_rollouts=2,
         adv_rounds=1, adv_g_steps=2, adv_d_steps=2,
         fusion_rounds=1, fusion_g_steps=2, fusion_d_steps=2,
-        genre_critic_steps=4, negatives_pool=16, calibration_windows=16, select_samples=8,
+        genre_critic_steps=4, genre_critic_stats_steps=4, negatives_pool=16, calibration_windows=16, select_samples=8,
         poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
     ),

@@ -109,8 +109,10 @@ def rollouts(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_rollouts: 
     last = seq.gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
     el = elapsed.gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
     note = grammar.has_note(seq).gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
+    run = grammar.rest_runs(seq).gather(1, idx).repeat_interleave(M, dim=1).reshape(-1)
     tot = torch.full_like(el, total)
-    cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, tot, note, grammar, generator=generator)
+    cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, tot, note, grammar, generator=generator,
+                         rest_run=run)
     return _assemble(seq, keep, cont, grammar.vocab.pad_id)
 
 
@@ -123,6 +125,7 @@ def rollouts_naive(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_roll
     rows = [[[None] * n_rollouts for _ in range(P)] for _ in range(B)]
     elapsed = grammar.elapsed(seq)
     has_note = grammar.has_note(seq)
+    runs = grammar.rest_runs(seq)
     for p in range(P):
         for m in range(n_rollouts):
             kp = keep[:, p:p + 1]
@@ -132,7 +135,7 @@ def rollouts_naive(net: Generator, seq: torch.Tensor, keep: torch.Tensor, n_roll
             el = elapsed.gather(1, idx).reshape(-1)
             note = has_note.gather(1, idx).reshape(-1)
             cont = continue_rows([net], [1.0], [lg], [(h, c)], last, el, torch.full_like(el, total), note,
-                                 grammar, generator=generator)
+                                 grammar, generator=generator, rest_run=runs.gather(1, idx).reshape(-1))
             done = _assemble(seq, kp, cont, grammar.vocab.pad_id)
             for b in range(B):
                 rows[b][p][m] = done[b]

@@ -28,7 +28,7 @@ from typing import Sequence
 import torch
 
 from fusion.model.generator import NEG_INF, Generator
-from fusion.model.grammar import Grammar
+from fusion.model.grammar import PHRASE, Grammar, Phrase
 
 
 def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,
@@ -92,7 +92,8 @@ def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], a
 def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits: list[torch.Tensor],
                   states: list, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor,
                   has_note: torch.Tensor, grammar: Grammar, temperature: float = 1.0, top_k: int = 0,
-                  generator: torch.Generator | None = None, combine: str = "mixture") -> torch.Tensor:
+                  generator: torch.Generator | None = None, combine: str = "mixture",
+                  rest_run: torch.Tensor | None = None, phrase: Phrase | None = PHRASE) -> torch.Tensor:
     """Sample tokens for every row until all rows have ended (EOS, then PAD).
 
     ``logits[i]`` ``(B, V)`` and ``states[i]`` are model i's output and LSTM state after the rows'
@@ -125,6 +126,11 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
         As in :func:`next_token_probs`.
     generator : torch.Generator, optional
         Random number generator for ``torch.multinomial`` (reproducible draws).
+    rest_run : torch.Tensor, optional
+        ``(B,)``: ticks of the rest each row is in, -1 after a note (default: -1 for every row);
+        see :meth:`fusion.model.grammar.Grammar.phrase_allowed`.
+    phrase : Phrase or None, optional
+        The rule on rests (default :data:`fusion.model.grammar.PHRASE`; None: rests unlimited).
 
     Returns
     -------
@@ -133,13 +139,17 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
     """
     out = []
     limit = int((total - elapsed).max().item()) * 2 + 2
+    if rest_run is None:
+        rest_run = torch.full_like(elapsed, -1)
     for _ in range(limit):
-        allowed = grammar.allowed(last, elapsed, total, has_note)
+        allowed = grammar.phrase_allowed(grammar.allowed(last, elapsed, total, has_note), last, elapsed,
+                                         total, rest_run, phrase)
         probs = next_token_probs(logits, weights, allowed, temperature, top_k, combine)
         tok = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
         out.append(tok)
         elapsed = grammar.advance(elapsed, tok)
         has_note = has_note | grammar.is_pitch[tok]
+        rest_run = grammar.next_rest_run(rest_run, tok)
         last = tok
         if bool(((tok == grammar.vocab.eos_id) | (tok == grammar.vocab.pad_id)).all()):
             break
@@ -154,7 +164,7 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
 @torch.no_grad()
 def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks: int, grammar: Grammar,
            temperature: float = 1.0, top_k: int = 0, generator: torch.Generator | None = None,
-           primer: Sequence[int] = (), combine: str = "mixture") -> torch.Tensor:
+           primer: Sequence[int] = (), combine: str = "mixture", phrase: Phrase | None = PHRASE) -> torch.Tensor:
     """``n`` sequences ``(n, L)``: BOS, the ``primer`` tokens (if any), then ``ticks`` ticks of new
     melody, EOS, PAD. The models are put in eval mode for the call; ``combine`` as in
     :func:`next_token_probs`.
@@ -178,6 +188,9 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
     primer : sequence of int, optional
         Token ids of a melody to continue, without BOS or EOS
         (:meth:`fusion.data.tokens.Vocabulary.encode`).
+    phrase : Phrase or None, optional
+        The rule on rests (:class:`fusion.model.grammar.Phrase`; default: at most a bar and a
+        half of rest, at most half a bar at the end); None lifts it.
 
     Returns
     -------
@@ -209,7 +222,8 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
             states.append(st)
         new = continue_rows(models, weights, logits, states, prefix[:, -1], el[:, -1], total,
                             grammar.has_note(prefix)[:, -1], grammar,
-                            temperature, top_k, generator, combine)
+                            temperature, top_k, generator, combine,
+                            rest_run=grammar.rest_runs(prefix)[:, -1], phrase=phrase)
     finally:
         for m, mode in zip(models, modes):
             m.train(mode)

@@ -126,7 +126,7 @@ class System:
         if self.distribution is not None:
             mels = self.distribution.sample(n, ticks, seed=seed, primer=primer)
         else:
-            primer_ids = self.vocab.encode(primer) if primer is not None and primer.notes else []
+            primer_ids = primer_tokens(self.vocab, primer)
             rule = self.config.get("sampling", {})
             temperature = temperature * float(rule.get("temperature", 1.0))
             if rule.get("combine") == "product":
@@ -153,6 +153,14 @@ class System:
     def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
         return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",
                           extra=dict(meta, index=i)) for i, m in enumerate(mels)]
+
+
+def primer_tokens(vocab, primer: Melody | None) -> list[int]:
+    """The tokens of a melody to continue, its final rest included (``primer.span``), so that the
+    new bars start where the primer's time ends (a bar line for a primer of whole bars)."""
+    if primer is None or not primer.notes:
+        return []
+    return vocab.encode(primer, total_beats=primer.span)
 
 
 def load_generator(name: str, root: str | Path | None = None) -> System:
@@ -289,7 +297,7 @@ class Mixture:
         ValueError
             For ``n < 1``, ``bars < 1`` or a ``temperature`` that is not positive.
         """
-        primer_ids = self.vocab.encode(primer) if primer is not None and primer.notes else []
+        primer_ids = primer_tokens(self.vocab, primer)
         gen = torch.Generator().manual_seed(seed * 1009)
         seqs = sample_tokens([p.models[0] for p in self.parts], list(self.weights), n,
                              bars * beats_per_bar * TICKS_PER_BEAT, self.grammar, temperature=temperature, top_k=top_k,

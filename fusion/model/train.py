@@ -14,8 +14,9 @@ it finishes (``runs/<preset>/state.pt``), so an interrupted run resumes from the
     rl             RL baseline: copies of G_A and G_B after adv_*, with the critics swapped
                    (D_B rewards the jazz generator, D_A the folk one)
     genre_critics  C_A, C_B: copies of D_A, D_B trained by Eq. 11 (own genre vs the other genre
-                   and generated melodies), on whole windows and their halves, then calibrated on
-                   held-out real windows (fusion.model.blend); frozen afterwards
+                   and generated melodies), on whole windows and their halves; S_A, S_B, critics
+                   of a melody's global statistics (fusion.model.stats_critic), trained alike;
+                   all calibrated on held-out real windows (fusion.model.blend); frozen afterwards
     poe            product-of-experts baseline: p_A^w p_B^(1-w) of the pre-trained G_A, G_B, with
                    w chosen by the mean blend reward of the genre critics (never the judge)
     mle_temp       MLE baseline's sampling temperature, chosen the same way
@@ -55,6 +56,7 @@ from fusion.model.generator import Generator
 from fusion.model.grammar import Grammar
 from fusion.paths import git_commit
 from fusion.model.presets import Preset
+from fusion.model.stats_critic import StatsCritic
 from fusion.model.sampling import sample
 from fusion.data.tokens import Vocabulary
 
@@ -189,6 +191,16 @@ class Trainer:
     def new_critic(self) -> Critic:
         return Critic(self.preset.critic, pad_id=self.vocab.pad_id).to(self.device)
 
+    def new_stats_critic(self) -> StatsCritic:
+        return StatsCritic(self.grammar).to(self.device)
+
+    def _new_module(self, key: str):
+        """An untrained module of the kind its key names: G_* generators, S_* statistics critics,
+        the rest TextCNN critics."""
+        if key.startswith("G"):
+            return self.new_generator()
+        return self.new_stats_critic() if key.startswith("S_") else self.new_critic()
+
     def _save(self) -> None:
         state = {"preset": self.preset.to_dict(), "done": self.done, "extra": self.extra,
                  "modules": {k: m.state_dict() for k, m in self.modules.items()}}
@@ -201,20 +213,21 @@ class Trainer:
         if not self.state_path.exists():
             return
         snapshot = self.run_dir / SNAPSHOT
+        kept = None
         if redo:
             before = torch.load(self.state_path, map_location="cpu", weights_only=False)["done"]
             self.redone = [s for s in before if s not in forget(before, redo)]
+            if self.redone and snapshot.exists():
+                # the fusion stage trains G_A, G_B, G_F and the critics in place: running it (or
+                # a stage before it) again starts from their state before it, kept in the snapshot
+                kept = torch.load(snapshot, map_location=self.device, weights_only=False)["modules"]
             if any(STAGES.index(s) < STAGES.index("blend") for s in self.redone):
-                snapshot.unlink(missing_ok=True)
+                snapshot.unlink(missing_ok=True)  # taken again before blend
         self.adopt(self.state_path, redo=redo)
         for stage in self.redone:  # their per-round records are made again
             self.extra.get("rounds", {}).pop(stage, None)
-        if self.redone and snapshot.exists():
-            # the fusion stage trains G_A, G_B, G_F and the critics in place: running it again
-            # starts from their state before it, kept in the snapshot
-            kept = torch.load(snapshot, map_location=self.device, weights_only=False)["modules"]
-            for k, sd in kept.items():
-                self.modules[k].load_state_dict(sd)
+        for k, sd in (kept or {}).items():
+            self.modules[k].load_state_dict(sd)
 
     def adopt(self, path: Path, check: bool = True, redo=()) -> None:
         """Take the finished stages, modules and facts of a saved state. A state written under
@@ -235,7 +248,7 @@ class Trainer:
                 raise ValueError(f"{path} was written by a different preset; use another --run-dir or --fresh")
         self.done, self.extra = list(state["done"]), state["extra"]
         for k, sd in state["modules"].items():
-            m = self.new_generator() if k.startswith("G") else self.new_critic()
+            m = self._new_module(k)
             m.load_state_dict(sd)
             self.modules[k] = m
 
@@ -528,8 +541,14 @@ class Trainer:
         """The genre critics' calibration (fitted in genre_critics, kept in the state)."""
         return blend.Calibration({tuple(k.split("|")): v for k, v in self.extra["calibration"].items()})
 
+    def stats_critics(self) -> tuple | None:
+        """S_A, S_B when this run trained them (``genre_critic_stats_steps`` > 0)."""
+        m = self.modules
+        return (m["S_A"], m["S_B"]) if "S_A" in m and self.preset.genre_critic_stats_steps else None
+
     def blend_reward(self, seqs: torch.Tensor) -> torch.Tensor:
-        return blend.reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar)
+        return blend.reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar,
+                            self.stats_critics())
 
     def stage_genre_critics(self):
         """C_A, C_B (copies of D_A, D_B) by Eq. 11: own genre high; the other genre and the samples
@@ -541,11 +560,15 @@ class Trainer:
         for key, gk in (("ga", "G_A"), ("gb", "G_B"), ("gf", "G_MLE")):
             pool[key] = self._stack([self.fake(self.modules[gk], min(256, share), temperature=t)
                                      for t in p.negative_temperatures for _ in range(max(1, share // 256))])
-        bar = self._bar(2 * p.genre_critic_steps, "genre_critics: C_A, C_B by Eq. 11")
-        for ckey, own, src in (("C_A", "xa", "D_A"), ("C_B", "xb", "D_B")):
-            critic = self.modules[ckey] = copy.deepcopy(self.modules[src])
+        bar = self._bar(2 * p.genre_critic_steps + 2 * p.genre_critic_stats_steps,
+                        "genre_critics: C_A, C_B (and S_A, S_B) by Eq. 11")
+        jobs = [("C_A", "xa", "D_A", p.genre_critic_steps), ("C_B", "xb", "D_B", p.genre_critic_steps)]
+        if p.genre_critic_stats_steps:
+            jobs += [("S_A", "xa", None, p.genre_critic_stats_steps), ("S_B", "xb", None, p.genre_critic_stats_steps)]
+        for ckey, own, src, steps in jobs:
+            critic = self.modules[ckey] = copy.deepcopy(self.modules[src]) if src else self.new_stats_critic()
             opt = self.critic_opt(critic)
-            for step in range(p.genre_critic_steps):
+            for step in range(steps):
                 n = p.batch // 2
                 batches = {"xa": self.data.batch("jazz", n, self.rng), "xb": self.data.batch("folk", n, self.rng)}
                 for key, rows in pool.items():
@@ -561,7 +584,7 @@ class Trainer:
             self.extra["final"][f"genre_critics:{ckey}"] = rec["w"]
         bar.close()
         cal = blend.Calibration.fit(self.modules["C_A"], self.modules["C_B"], self._val_tokens("jazz", p.calibration_windows),
-                                    self._val_tokens("folk", p.calibration_windows), self.grammar)
+                                    self._val_tokens("folk", p.calibration_windows), self.grammar, self.stats_critics())
         self.extra["calibration"] = {"|".join(k): round(v, 5) for k, v in cal.means.items()}
         self.log({"stage": "genre_critics", "calibration": self.extra["calibration"],
                   "separations": cal.separations()})
@@ -572,7 +595,8 @@ class Trainer:
         p = self.preset
         seqs = self._stack([self.fake(models, min(256, p.select_samples), weights, combine, temperature)
                             for _ in range(max(1, p.select_samples // 256))])
-        parts = blend.reward_parts(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar)
+        parts = blend.reward_parts(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar,
+                                   self.stats_critics())
         return {k: round(float(v.mean()), 4) for k, v in parts.items()}
 
     def stage_poe(self):

@@ -106,7 +106,8 @@ def melody_to_midi(melody: Melody, tempo: float | None = None, program: int = 0,
     pretty_midi.PrettyMIDI
         One non-drum instrument named after the melody's title (or genre), at
         :data:`RESOLUTION` = 480 ticks per beat, with the melody's meter as time signature (4/4
-        when it has none or one MIDI cannot store).
+        when it has none or one MIDI cannot store). It lasts ``melody.span`` beats: a final rest
+        (``melody.length``) ends with an inaudible sustain-off, so the file is N bars long.
 
     Raises
     ------
@@ -136,6 +137,10 @@ def melody_to_midi(melody: Melody, tempo: float | None = None, program: int = 0,
         instrument.notes.append(pretty_midi.Note(
             velocity=velocity, pitch=int(note.pitch),
             start=note.onset * seconds_per_beat, end=note.end * seconds_per_beat))
+    if melody.span > melody.duration and instrument.notes:
+        # the melody's final rest (a melody of N bars lasts N bars): a sustain-off at its end is
+        # inaudible and makes the file, and the audio rendered from it, end there
+        instrument.control_changes.append(pretty_midi.ControlChange(64, 0, melody.span * seconds_per_beat))
     pm.instruments.append(instrument)
     return pm
 
