@@ -84,7 +84,7 @@ def _seed(seed, randomize: bool) -> int:
 
 
 def _answer(out, seed):
-    return (seed, out.audio, str(out.midi_path), out.roll, out.histogram, out.verdict, out.provenance)
+    return (seed, str(out.audio), str(out.midi_path), out.roll, out.histogram, out.verdict, out.provenance)
 
 
 def build_app(demo: Demo | None = None) -> gr.Blocks:

@@ -43,7 +43,7 @@ from fusion.data import corpus, keys
 from fusion.evaluation import features, judge as judging
 from fusion.model import systems
 from fusion.render import midi, pianoroll
-from fusion.render.audio import default_renderer
+from fusion.render.audio import default_renderer, write_mp3
 from fusion.melody import Melody
 
 REAL = {name: name.split()[-1] for name in registry.REAL}  # "real jazz" -> "jazz"
@@ -243,13 +243,15 @@ class Output:
     """One demo answer: the melodies and everything shown about them."""
 
     melodies: list[Melody]
-    audio: tuple[int, np.ndarray]  # the first melody's (sample rate, int16 samples)
+    audio: Path  # the first melody's audio as MP3, for the page's player (small, quick to send)
     midi_path: Path
     roll: go.Figure
     histogram: go.Figure
     verdict: str
     provenance: str
     seconds: dict = field(default_factory=dict)
+    wav_path: Path | None = None  # the same audio as 16-bit WAV, for download
+    samples: tuple[int, np.ndarray] | None = None  # (sample rate, int16 samples), for callers in process
 
 
 class Demo:
@@ -373,13 +375,15 @@ class Demo:
         audio = self.renderer.render(melody, program=s.program, tempo=s.tempo)
         path = self._file(f"{_slug(s)}.mid")
         midi.save_midi(melody, path, program=s.program)
+        mp3 = write_mp3(audio, path.with_suffix(".mp3"), self.renderer.sample_rate)
+        wav = self.renderer.write_wav(audio, path.with_suffix(".wav"))
         t2 = time.perf_counter()
         roll = pianoroll.figure(melody, title=melody.title)
         hist = self.histogram_figure([melody], s.system)
         t3 = time.perf_counter()
         opinion = self.verdict([melody])
-        out = Output([melody], self.renderer.to_gradio(audio), path, roll, hist, opinion,
-                     self.provenance(s, 1, primer_note))
+        out = Output([melody], mp3, path, roll, hist, opinion, self.provenance(s, 1, primer_note),
+                     wav_path=wav, samples=self.renderer.to_gradio(audio))
         out.seconds = {"sample": t1 - t0, "audio_midi": t2 - t1, "figures": t3 - t2,
                        "judge": time.perf_counter() - t3, "total": time.perf_counter() - t0}
         return out

@@ -44,7 +44,11 @@ def client(app_url):
 
 
 def _wav(path):
-    rate, data = wavfile.read(path)
+    """(sample rate, samples) of the audio file the app sent: MP3 for the page (decoded by
+    libsndfile), WAV in downloads."""
+    import soundfile
+
+    data, rate = soundfile.read(path, dtype="int16")
     return rate, data.astype(float)
 
 

@@ -44,10 +44,17 @@ def test_one_melody_with_everything_shown(engine):
     out = engine.generate(D.Settings(system="fusion", bars=8, tempo=120, seed=3, instrument="Alto Sax"))
     m = out.melodies[0]
     assert 0 < m.duration <= 32 + 1e-9 and m.tempo == 120
-    rate, samples = out.audio
+    assert m.span == 32  # 8 bars of 4/4, its final rest included
+    rate, samples = out.samples
     seconds = len(samples) / rate
-    assert m.duration / 2 <= seconds <= 32 / 2 + 3  # 8 bars at 120 bpm = 16 s, plus the release
+    assert 16 <= seconds <= 16 + 3  # 8 bars at 120 bpm = 16 s, plus the release
     assert np.sqrt(np.mean(samples.astype(float) ** 2)) > 100  # not silent
+    import soundfile  # the page's MP3 and the download's WAV hold the same audio
+    mp3, mp3_rate = soundfile.read(out.audio, dtype="int16")
+    wav, wav_rate = soundfile.read(out.wav_path, dtype="int16")
+    assert out.audio.suffix == ".mp3" and mp3_rate == wav_rate == rate
+    assert np.array_equal(wav, samples) and abs(len(mp3) - len(wav)) < 0.1 * rate
+    assert out.audio.stat().st_size < out.wav_path.stat().st_size / 5
     back = midi.midi_to_melody(out.midi_path)
     assert back.pitches == m.pitches
     assert pretty_midi.PrettyMIDI(str(out.midi_path)).instruments[0].program == D.INSTRUMENTS["Alto Sax"]

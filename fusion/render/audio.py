@@ -20,6 +20,10 @@ sound whose samples differ from one render to the next (it sounds the same).
 
 The audio of a melody starts at beat 0 (a leading rest is silence) and lasts the melody's length
 in seconds at the chosen tempo, plus one second for the last note's release.
+
+For a web page the audio is sent as MP3 (:func:`encode_mp3`: LAME through ``lameenc``, 96 kbit/s
+mono, about a seventh of the 16-bit WAV's size, encoded in a few tens of milliseconds); WAV
+(:meth:`Renderer.write_wav`) is for downloads.
 """
 from __future__ import annotations
 
@@ -318,6 +322,31 @@ class Renderer:
 
 
 # -------------------------------------------------------------------------------------------------
+MP3_KBPS = 96
+#: LAME's speed/quality trade-off, 2 (best, slowest) .. 7 (fast): 7 encodes 17 s of melody in
+#: about 30 ms on one core against 150 ms at 2, and a plain synthesised melody loses nothing audible
+MP3_QUALITY = 7
+
+
+def encode_mp3(audio: np.ndarray, sample_rate: int = DEFAULT_SAMPLE_RATE, kbps: int = MP3_KBPS) -> bytes:
+    """Mono float audio in [-1, 1] (as :meth:`Renderer.render` returns) as MP3 bytes (CBR ``kbps``)."""
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(kbps)
+    encoder.set_in_sample_rate(sample_rate)
+    encoder.set_channels(1)
+    encoder.set_quality(MP3_QUALITY)
+    return bytes(encoder.encode(to_int16(audio).tobytes()) + encoder.flush())
+
+
+def write_mp3(audio: np.ndarray, path: str | os.PathLike, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Path:
+    """Write :func:`encode_mp3` of the audio to ``path``."""
+    path = Path(path)
+    path.write_bytes(encode_mp3(audio, sample_rate))
+    return path
+
+
 _default: Renderer | None = None
 _default_lock = threading.Lock()
 
