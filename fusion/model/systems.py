@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 from fusion import paths, registry
 from fusion.model.baselines import NoteDistribution
 from fusion.model.generator import Generator, GeneratorConfig
-from fusion.model.grammar import Grammar
+from fusion.model.grammar import PHRASE, Grammar, Phrase
 from fusion.melody import TICKS_PER_BEAT, Melody
 from fusion.model.sampling import sample as sample_tokens
 from fusion.data.tokens import Vocabulary
@@ -78,7 +78,7 @@ class System:
         return self.config.get("description", "")
 
     def sample(self, n: int = 1, bars: int = 4, seed: int = 0, temperature: float = 1.0, top_k: int = 0,
-               primer: Melody | None = None, beats_per_bar: int = 4) -> list[Melody]:
+               primer: Melody | None = None, beats_per_bar: int = 4, phrase: Phrase | None = PHRASE) -> list[Melody]:
         """``n`` melodies of ``bars`` new bars (4/4 by default), reproducible from ``seed``. With a
         ``primer``, each melody is the primer followed by its continuation.
 
@@ -104,6 +104,10 @@ class System:
             A melody to continue; it is quantized to the 12-ticks-per-beat grid.
         beats_per_bar : int, optional
             Beats (quarter notes) per bar; the melodies' meter is ``(beats_per_bar, 4)``.
+        phrase : Phrase or None, optional
+            The rule on rests (:class:`fusion.model.grammar.Phrase`: at most a bar and a half of
+            rest, at most half a bar at the end, so the melody sounds through its bars); None
+            samples without it.
 
         Returns
         -------
@@ -124,7 +128,7 @@ class System:
         ticks = bars * beats_per_bar * TICKS_PER_BEAT
         meta = {"system": self.name, "seed": seed, "temperature": temperature, "top_k": top_k}
         if self.distribution is not None:
-            mels = self.distribution.sample(n, ticks, seed=seed, primer=primer)
+            mels = self.distribution.sample(n, ticks, seed=seed, primer=primer, phrase=phrase)
         else:
             primer_ids = primer_tokens(self.vocab, primer)
             rule = self.config.get("sampling", {})
@@ -132,7 +136,7 @@ class System:
             if rule.get("combine") == "product":
                 gen = torch.Generator().manual_seed(seed * 1009)
                 seqs = sample_tokens(self.models, rule["weights"], n, ticks, self.grammar, temperature=temperature,
-                                     top_k=top_k, generator=gen, primer=primer_ids, combine="product")
+                                     top_k=top_k, generator=gen, primer=primer_ids, combine="product", phrase=phrase)
                 mels = [self.vocab.decode(s) for s in seqs.tolist()]
                 return self._named(mels, seed, beats_per_bar, meta)
             rng = random.Random(seed)
@@ -144,7 +148,7 @@ class System:
                     continue
                 gen = torch.Generator().manual_seed(seed * 1009 + k)
                 seqs = sample_tokens([model], [1.0], len(idx), ticks, self.grammar, temperature=temperature,
-                                     top_k=top_k, generator=gen, primer=primer_ids)
+                                     top_k=top_k, generator=gen, primer=primer_ids, phrase=phrase)
                 for i, s in zip(idx, seqs.tolist()):
                     rows[i] = s
             mels = [self.vocab.decode(s) for s in rows]
@@ -262,7 +266,7 @@ class Mixture:
         self.vocab, self.grammar = self.parts[0].vocab, self.parts[0].grammar
 
     def sample(self, n: int = 1, bars: int = 4, seed: int = 0, temperature: float = 1.0, top_k: int = 0,
-               primer: Melody | None = None, beats_per_bar: int = 4) -> list[Melody]:
+               primer: Melody | None = None, beats_per_bar: int = 4, phrase: Phrase | None = PHRASE) -> list[Melody]:
         """As :meth:`System.sample`: ``n`` melodies of ``bars`` new bars, reproducible from ``seed``.
 
         Every token is drawn from the weighted mixture of the parts' next-token distributions.
@@ -301,7 +305,7 @@ class Mixture:
         gen = torch.Generator().manual_seed(seed * 1009)
         seqs = sample_tokens([p.models[0] for p in self.parts], list(self.weights), n,
                              bars * beats_per_bar * TICKS_PER_BEAT, self.grammar, temperature=temperature, top_k=top_k,
-                             generator=gen, primer=primer_ids)
+                             generator=gen, primer=primer_ids, phrase=phrase)
         meta = {"system": self.name, "seed": seed, "temperature": temperature, "top_k": top_k,
                 "weights": dict(zip((p.name for p in self.parts), self.weights))}
         return [self.vocab.decode(q).replace(genre=self.name, meter=(beats_per_bar, 4),
