@@ -42,7 +42,7 @@ VEROVIO_OPTIONS = {"pageWidth": 2500, "pageHeight": 60000, "scale": 40, "adjustP
                    "svgHtml5": True, "svgRemoveXlink": True, "pageMarginTop": 40, "pageMarginBottom": 40,
                    "pageMarginLeft": 40, "pageMarginRight": 40}
 #: colour of the player's own notes in a continuation (the new bars are black)
-PRIMER_COLOUR = "#8a8a8a"
+PRIMER_COLOUR = "#8A8A8A"
 #: text over the first note of a continuation's new bars
 NEW_BARS = "new bars"
 #: note lengths in ticks that one notehead writes (12 ticks = a quarter note): plain, dotted and
