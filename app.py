@@ -134,7 +134,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
     @_errors
     def generate(system, fusion, bars, tempo, temperature, seed, randomize, instrument):
         """One melody from `system` (see the README for the arguments); returns the seed used,
-        audio, MIDI file, piano roll, histograms, the judge's verdict and the provenance."""
+        audio, MIDI file, piano roll, histograms, the judge's verdict, the provenance, the score
+        (SVG in HTML) and the MusicXML file."""
         seed = _seed(seed, randomize)
         out = demo.generate(Settings(system, fusion, bars, tempo, temperature, seed, instrument))
         return _answer(out, seed)
@@ -160,7 +161,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
     def generate_batch(system, fusion, bars, tempo, temperature, seed, randomize, instrument, k,
                        progress=gr.Progress()):
         """`k` melodies (seeds seed, seed+1, ...) as a zip of MIDI and WAV files, with their
-        histograms and the judge's summary."""
+        histograms and the judge's summary; the page also lists each melody with its own player,
+        piano-roll thumbnail and verdict (a State, not part of the API's answer)."""
         seed = _seed(seed, randomize)
         s = Settings(system, fusion, bars, tempo, temperature, seed, instrument)
         path, outs = demo.batch_outputs(s, k, progress=lambda f, desc="": progress(f, desc=desc))
@@ -171,12 +173,12 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
             demo.provenance(s.checked(), len(melodies), ""), listed
 
     @_errors
-    def compare(fusion, bars, tempo, temperature, seed, randomize, instrument):
+    def compare(bars, tempo, temperature, seed, randomize, instrument):
         """The same seed at fusion slider -1, 0 and +1 (jazz generator, the midpoint system, folk
         generator): returns the seed and, for each, audio, piano-roll thumbnail (SVG), verdict
         and score (SVG)."""
         seed = _seed(seed, randomize)
-        outs = demo.compare(Settings(MIDPOINT, fusion, bars, tempo, temperature, seed, instrument))
+        outs = demo.compare(Settings(MIDPOINT, 0.0, bars, tempo, temperature, seed, instrument))
         return seed, *(v for out in outs for v in (out.audio, pianoroll.thumbnail(out.melodies[0]),
                                                      out.verdict, out.score_svg))
 
@@ -210,7 +212,7 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                                         label="... or continue a real excerpt")
                         cont_button = gr.Button("Continue", elem_id="continue")
                     with gr.Accordion("A batch of melodies", open=False):
-                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many")
+                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many", elem_id="batch_k")
                         batch_button = gr.Button("Generate batch (zip of MIDI and WAV)", elem_id="batch")
                         batch_file = gr.File(label="Batch download", elem_id="batch_file")
                 with gr.Column(scale=2):
@@ -231,7 +233,7 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
             cont_button.click(continue_melody, controls + [upload, real], shown, api_name="continue_melody")
             batch_button.click(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance, batch_items],
                                api_name="generate_batch")
-            compare_outputs[0].click(compare, controls[1:], [seed, *compare_outputs[1:]], api_name="compare")
+            compare_outputs[0].click(compare, controls[2:], [seed, *compare_outputs[1:]], api_name="compare")
         with gr.Tab("Evaluation"):
             _evaluation_tab()
         with gr.Tab("Listening test"):

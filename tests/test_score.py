@@ -174,3 +174,14 @@ def test_the_score_of_every_system_renders(system):
         assert len(measures(xml)) == bars == svg_measures(pages), (system, m.title)
         assert heard(xml) == sounding(m), (system, m.title)
         assert len(re.findall(r' class="note"', "".join(pages))) >= len(m.notes)  # every note engraved
+
+
+def test_engraves_in_a_web_server_s_worker_threads():
+    """verovio's default font folder is per thread: a server's worker threads must find fonts too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    xml = score.musicxml(RESTS_AND_TIES, length=16)
+    score._VEROVIO.clear()  # the toolkit is made again, in a worker thread
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda _: score.svg(xml), range(8)))
+    assert all(svg_measures(p) == 4 for p in pages)

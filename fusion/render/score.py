@@ -34,10 +34,11 @@ from fractions import Fraction
 
 from fusion.melody import TICKS_PER_BEAT, Melody
 
-#: verovio's layout: a page about 1,000 CSS pixels wide at scale 40 (about four 4/4 bars of
-#: eighths a line), one tall page (cut into more pages only past verovio's maximum height), no
-#: header (the page shows the title itself), a viewBox so the browser scales it.
-VEROVIO_OPTIONS = {"pageWidth": 2500, "pageHeight": 60000, "scale": 40, "adjustPageHeight": True,
+#: verovio's layout (the page width is set per layout, :data:`LAYOUTS`): scale 40, so a page
+#: ``pageWidth`` units wide is ``pageWidth / 2.5`` pixels before the browser scales it; one tall
+#: page (cut into more pages only past that height), no header (the page shows the title
+#: itself), a viewBox so the browser scales it, ids that cannot clash between two scores.
+VEROVIO_OPTIONS = {"pageWidth": 2000, "pageHeight": 60000, "scale": 40, "adjustPageHeight": True,
                    "breaks": "auto", "header": "none", "footer": "none", "svgViewBox": True,
                    "svgHtml5": True, "svgRemoveXlink": True, "pageMarginTop": 40, "pageMarginBottom": 40,
                    "pageMarginLeft": 40, "pageMarginRight": 40}
@@ -227,25 +228,36 @@ def musicxml(melody: Melody, length: float | None = None, boundary: float | None
     return data.decode("utf-8")
 
 
-_VEROVIO = threading.local()  # one toolkit per thread: a toolkit is not safe to share
+_VEROVIO: dict = {}  # the one toolkit, made on first use
+_VEROVIO_LOCK = threading.Lock()  # a toolkit holds one document at a time: one engraving at a time
 
 
 def _toolkit():
-    import verovio
+    """verovio's toolkit, with its fonts loaded from the package's own folder. The folder is set on
+    the toolkit itself: verovio's default folder is set per thread, so a toolkit made in a web
+    server's worker thread would otherwise find no fonts."""
+    if "toolkit" not in _VEROVIO:
+        from importlib.resources import files
 
-    if not hasattr(_VEROVIO, "toolkit"):
+        import verovio
+
         verovio.enableLog(verovio.LOG_OFF)
-        _VEROVIO.toolkit = verovio.toolkit()
-    return _VEROVIO.toolkit
+        tk = verovio.toolkit(False)
+        if not tk.setResourcePath(str(files("verovio") / "data")):
+            raise ScoreError("verovio's fonts could not be loaded")
+        _VEROVIO["toolkit"] = tk
+    return _VEROVIO["toolkit"]
 
 
 def svg(xml: str, options: dict | None = None) -> list[str]:
     """MusicXML engraved by verovio: one SVG document per page (usually one page)."""
-    tk = _toolkit()
-    tk.setOptions({**VEROVIO_OPTIONS, **(options or {})})
-    if not tk.loadData(xml):
-        raise ScoreError("the score could not be engraved (verovio refused the MusicXML)")
-    return [tk.renderToSVG(page) for page in range(1, tk.getPageCount() + 1)]
+    with _VEROVIO_LOCK:
+        tk = _toolkit()
+        tk.resetOptions()
+        tk.setOptions({**VEROVIO_OPTIONS, **(options or {})})
+        if not tk.loadData(xml):
+            raise ScoreError("the score could not be engraved (verovio refused the MusicXML)")
+        return [tk.renderToSVG(page) for page in range(1, tk.getPageCount() + 1)]
 
 
 def engrave(melody: Melody, length: float | None = None, boundary: float | None = None) -> tuple[str, list[str]]:
@@ -257,7 +269,7 @@ def engrave(melody: Melody, length: float | None = None, boundary: float | None 
 #: the two layouts of :func:`html`: a page-wide one (about four 4/4 bars a line, for screens
 #: wider than :data:`NARROW_SCREEN` pixels) and a narrow one (about two bars a line: phones, and
 #: the columns of the demo's side-by-side comparison)
-LAYOUTS = {"wide": {"pageWidth": 2500}, "narrow": {"pageWidth": 1000}}
+LAYOUTS = {"wide": {"pageWidth": 2000}, "narrow": {"pageWidth": 1000}}
 NARROW_SCREEN = 640
 
 
