@@ -368,9 +368,9 @@ def test_a_continuation_marks_the_new_bars_in_the_score(app_url, browser, tmp_pa
     _settings(page, bars=2, seed=3)
     page.get_by_text("Continue a melody").click()
     page.locator("input[type=file]").first.set_input_files(str(tmp_path / "scale.mid"))
-    page.wait_for_selector("text=scale.mid", timeout=30000)
+    page.wait_for_selector("text=scale.mid", timeout=60000)
     page.click("#continue")
-    page.wait_for_function("document.querySelector('#provenance').innerText.includes('uploaded file')", timeout=60000)
+    page.wait_for_function("document.querySelector('#provenance').innerText.includes('uploaded file')", timeout=120000)
     page.wait_for_selector("#score .score-wide svg", timeout=30000)
     measures = page.locator("#score .score-wide g.measure")
     assert measures.count() == 6
