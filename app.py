@@ -6,8 +6,8 @@ test** (taking part; the researchers' results), **Data** (what is loaded). The e
 
     .venv/bin/python app.py [--host 127.0.0.1] [--port 7860]      # or: make run
 
-Named API endpoints (``gradio_client``): ``/generate``, ``/continue_melody``, ``/generate_batch``
-(arguments in the README). Nothing leaves the machine: analytics are off, the theme uses the
+Named API endpoints (``gradio_client``): ``/generate``, ``/continue_melody``, ``/generate_batch``,
+``/compare`` (arguments in the README). Nothing leaves the machine: analytics are off, the theme uses the
 system's fonts, plotly and the page's scripts come from the local Gradio bundle.
 """
 from __future__ import annotations
@@ -28,7 +28,8 @@ import torch  # noqa: E402
 
 from fusion import paths  # noqa: E402
 from fusion.render.audio import AudioError  # noqa: E402
-from fusion.demo import CHOICES, INSTRUMENTS, LABELS, LIMITS, MIDPOINT, Demo, Settings  # noqa: E402
+from fusion.demo import CHOICES, COMPARE, INSTRUMENTS, LABELS, LIMITS, MIDPOINT, Demo, Settings  # noqa: E402
+from fusion.render import pianoroll  # noqa: E402
 
 REPORTS = paths.PROJECT_ROOT / "reports"
 MAX_UPLOAD = "1mb"
@@ -84,7 +85,47 @@ def _seed(seed, randomize: bool) -> int:
 
 
 def _answer(out, seed):
-    return (seed, str(out.audio), str(out.midi_path), out.roll, out.histogram, out.verdict, out.provenance)
+    return (seed, str(out.audio), str(out.midi_path), out.roll, out.histogram, out.verdict, out.provenance,
+            out.score_svg, str(out.musicxml_path))
+
+
+def _listed(out, heading: str) -> dict:
+    """One melody of a list on the page (a batch, the comparison): what its row shows."""
+    return {"heading": heading, "audio": str(out.audio), "thumbnail": pianoroll.thumbnail(out.melodies[0]),
+            "verdict": out.verdict, "score": out.score_svg}
+
+
+def _downloads():
+    """The melody's files side by side: MIDI (to play or edit) and MusicXML (the score, for a
+    notation program)."""
+    with gr.Row():
+        midi_file = gr.File(label="MIDI download", elem_id="midi", min_width=160)
+        musicxml_file = gr.File(label="MusicXML download (the score)", elem_id="musicxml", min_width=160)
+    return midi_file, musicxml_file
+
+
+def _score():
+    """The melody in standard notation, under the player (a continuation marks its new bars)."""
+    return gr.HTML(label="Score", elem_id="score")
+
+
+def _listed_rows(items: gr.State, elem_id: str):
+    """Melodies listed side by side, each with its own player, piano-roll thumbnail and verdict
+    (and score when it has one): a grid that folds to one column on a phone."""
+    @gr.render(inputs=items)
+    def rows(listed):
+        if not listed:
+            return
+        with gr.Row(elem_id=elem_id, equal_height=False):
+            for i, item in enumerate(listed):
+                with gr.Column(min_width=260, elem_classes="listed-melody", elem_id=f"{elem_id}_{i}"):
+                    gr.Markdown(f"**{item['heading']}**")
+                    gr.Audio(item["audio"], label=item["heading"], show_label=False, buttons=["download"],
+                             elem_classes="listed-audio")
+                    gr.HTML(item["thumbnail"], elem_classes="listed-roll")
+                    gr.Markdown(item["verdict"], elem_classes="listed-verdict")
+                    if item["score"]:
+                        gr.HTML(item["score"], elem_classes="listed-score")
 
 
 def build_app(demo: Demo | None = None) -> gr.Blocks:
@@ -93,7 +134,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
     @_errors
     def generate(system, fusion, bars, tempo, temperature, seed, randomize, instrument):
         """One melody from `system` (see the README for the arguments); returns the seed used,
-        audio, MIDI file, piano roll, histograms, the judge's verdict and the provenance."""
+        audio, MIDI file, piano roll, histograms, the judge's verdict, the provenance, the score
+        (SVG in HTML) and the MusicXML file."""
         seed = _seed(seed, randomize)
         out = demo.generate(Settings(system, fusion, bars, tempo, temperature, seed, instrument))
         return _answer(out, seed)
@@ -119,12 +161,26 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
     def generate_batch(system, fusion, bars, tempo, temperature, seed, randomize, instrument, k,
                        progress=gr.Progress()):
         """`k` melodies (seeds seed, seed+1, ...) as a zip of MIDI and WAV files, with their
-        histograms and the judge's summary."""
+        histograms and the judge's summary; the page also lists each melody with its own player,
+        piano-roll thumbnail and verdict (a State, not part of the API's answer)."""
         seed = _seed(seed, randomize)
         s = Settings(system, fusion, bars, tempo, temperature, seed, instrument)
-        path, melodies = demo.batch(s, k, progress=lambda f, desc="": progress(f, desc=desc))
+        path, outs = demo.batch_outputs(s, k, progress=lambda f, desc="": progress(f, desc=desc))
+        melodies = [out.melodies[0] for out in outs]
+        listed = [_listed(out, f"{i + 1}. seed {out.melodies[0].extra.get('seed', seed + i)}")
+                  for i, out in enumerate(outs)]
         return seed, str(path), demo.histogram_figure(melodies, s.system), demo.verdict(melodies), \
-            demo.provenance(s.checked(), len(melodies), "")
+            demo.provenance(s.checked(), len(melodies), ""), listed
+
+    @_errors
+    def compare(bars, tempo, temperature, seed, randomize, instrument):
+        """The same seed at fusion slider -1, 0 and +1 (jazz generator, the midpoint system, folk
+        generator): returns the seed and, for each, audio, piano-roll thumbnail (SVG), verdict
+        and score (SVG)."""
+        seed = _seed(seed, randomize)
+        outs = demo.compare(Settings(MIDPOINT, 0.0, bars, tempo, temperature, seed, instrument))
+        return seed, *(v for out in outs for v in (str(out.audio), pianoroll.thumbnail(out.melodies[0]),
+                                                     out.verdict, out.score_svg))
 
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
@@ -156,23 +212,28 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                                         label="... or continue a real excerpt")
                         cont_button = gr.Button("Continue", elem_id="continue")
                     with gr.Accordion("A batch of melodies", open=False):
-                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many")
+                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many", elem_id="batch_k")
                         batch_button = gr.Button("Generate batch (zip of MIDI and WAV)", elem_id="batch")
                         batch_file = gr.File(label="Batch download", elem_id="batch_file")
                 with gr.Column(scale=2):
                     audio = gr.Audio(label="Listen", elem_id="audio", autoplay=False,
                                      buttons=["download"])  # "share" needs Hugging Face Spaces
-                    midi_file = gr.File(label="MIDI download", elem_id="midi")
+                    midi_file, musicxml_file = _downloads()
+                    score = _score()
                     roll = gr.Plot(label="Piano roll", elem_id="roll")
                     hist = gr.Plot(label="Pitch classes and note lengths over real jazz and real folk", elem_id="hist")
                     verdict = gr.Markdown(elem_id="verdict")
                     provenance = gr.Markdown(elem_id="provenance")
+                    batch_items = gr.State([])
+                    _listed_rows(batch_items, "batch_items")
+            compare_outputs = _compare_view()
             controls = [system, fusion, bars, tempo, temperature, seed, randomize, instrument]
-            shown = [seed, audio, midi_file, roll, hist, verdict, provenance]
+            shown = [seed, audio, midi_file, roll, hist, verdict, provenance, score, musicxml_file]
             go_button.click(generate, controls, shown, api_name="generate")
             cont_button.click(continue_melody, controls + [upload, real], shown, api_name="continue_melody")
-            batch_button.click(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance],
+            batch_button.click(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance, batch_items],
                                api_name="generate_batch")
+            compare_outputs[0].click(compare, controls[2:], [seed, *compare_outputs[1:]], api_name="compare")
         with gr.Tab("Evaluation"):
             _evaluation_tab()
         with gr.Tab("Listening test"):
@@ -182,6 +243,29 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
             page.load(lambda: _status(demo), outputs=status, api_name=False)
     page.queue(default_concurrency_limit=2, max_size=200)
     return page
+
+
+def _compare_view():
+    """The fusion slider's two ends and its middle side by side: one button plays the same seed
+    at -1 (jazz generator), 0 (the midpoint system) and +1 (folk generator), each with its player,
+    piano-roll thumbnail, verdict and score. Returns the button, then per position the audio,
+    thumbnail, verdict and score components."""
+    shown = []
+    with gr.Accordion("Compare the fusion slider's ends and middle", open=False, elem_id="compare_box"):
+        gr.Markdown(f"The same seed and settings at fusion slider -1 ({LABELS['jazz']}), 0 ({LABELS[MIDPOINT]}) "
+                    f"and +1 ({LABELS['folk']}), side by side.")
+        button = gr.Button("Compare -1 · 0 · +1", elem_id="compare")
+        with gr.Row(equal_height=False, elem_id="compare_row"):
+            for i, (position, name) in enumerate(zip(COMPARE, ("jazz", MIDPOINT, "folk"))):
+                with gr.Column(min_width=260, elem_classes="listed-melody"):
+                    heading = f"{position:+g}: {LABELS[name]}"
+                    gr.Markdown(f"**Fusion slider {heading}**")
+                    shown += [gr.Audio(label=f"Listen ({heading})", show_label=False, buttons=["download"],
+                                       elem_id=f"compare_audio_{i}"),
+                              gr.HTML(elem_id=f"compare_roll_{i}"),
+                              gr.Markdown(elem_id=f"compare_verdict_{i}"),
+                              gr.HTML(elem_id=f"compare_score_{i}")]
+    return [button, *shown]
 
 
 def _evaluation_tab():

@@ -23,7 +23,6 @@ asks the engine what is loaded through :meth:`Demo.status`.
 """
 from __future__ import annotations
 
-import io
 import math
 import random
 import shutil
@@ -36,13 +35,12 @@ from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
-from scipy.io import wavfile
 
 from fusion import registry
 from fusion.data import corpus, keys
 from fusion.evaluation import features, judge as judging
 from fusion.model import systems
-from fusion.render import midi, pianoroll
+from fusion.render import midi, pianoroll, score
 from fusion.render.audio import default_renderer, write_mp3
 from fusion.melody import Melody
 
@@ -57,6 +55,7 @@ INSTRUMENTS = {"Acoustic Grand Piano": 0, "Electric Piano": 4, "Vibraphone": 11,
                "Fiddle": 110}
 LIMITS = {"bars": (1, 32), "tempo": (40, 240), "temperature": (0.1, 2.0), "seed": (0, 2**31 - 1),
           "fusion": (-1.0, 1.0), "k": (1, 32)}
+COMPARE = (-1.0, 0.0, 1.0)  # the fusion slider's positions in the side-by-side comparison
 PRIMER_BARS = 4  # a continued melody keeps at most its last four bars as the primer
 DURATION_CLASS_NAMES = ("1/16", "1/8 triplet", "1/8", "dotted 1/8", "1/4", "dotted 1/4", "1/2", "dotted 1/2",
                         "whole", "longer")
@@ -252,6 +251,8 @@ class Output:
     seconds: dict = field(default_factory=dict)
     wav_path: Path | None = None  # the same audio as 16-bit WAV, for download
     samples: tuple[int, np.ndarray] | None = None  # (sample rate, int16 samples), for callers in process
+    score_svg: str = ""  # the engraved score: SVG pages in an HTML fragment (score.html); "" when not asked for
+    musicxml_path: Path | None = None  # the score as a MusicXML file, beside the MIDI file
 
 
 class Demo:
@@ -365,9 +366,11 @@ class Demo:
 
     # one answer -------------------------------------------------------------------------------
     def generate(self, settings: Settings, primer: Melody | None = None, shift_back: int = 0,
-                 primer_note: str = "") -> Output:
+                 primer_note: str = "", layouts: tuple[str, ...] = ("wide", "narrow")) -> Output:
         """One melody (``settings``), optionally continuing ``primer``: audio, MIDI, piano roll,
-        histograms, the judge's verdict and the provenance."""
+        score (MusicXML and SVG in ``layouts`` of :data:`fusion.render.score.LAYOUTS`; none when
+        empty), histograms, the judge's verdict and the provenance. In a continuation the piano
+        roll and the score mark where the primer's bars end."""
         s = settings.checked()
         t0 = time.perf_counter()
         melody = self._sample(s, 1, primer)[0].transpose(shift_back).replace(tempo=s.tempo)
@@ -378,37 +381,65 @@ class Demo:
         mp3 = write_mp3(audio, path.with_suffix(".mp3"), self.renderer.sample_rate)
         wav = self.renderer.write_wav(audio, path.with_suffix(".wav"))
         t2 = time.perf_counter()
-        roll = pianoroll.figure(melody, title=melody.title)
+        boundary = primer_end(primer)
+        roll = pianoroll.figure(melody, title=melody.title, boundary=boundary)
         hist = self.histogram_figure([melody], s.system)
         t3 = time.perf_counter()
         opinion = self.verdict([melody])
+        t4 = time.perf_counter()
         out = Output([melody], mp3, path, roll, hist, opinion, self.provenance(s, 1, primer_note),
                      wav_path=wav, samples=self.renderer.to_gradio(audio))
-        out.seconds = {"sample": t1 - t0, "audio_midi": t2 - t1, "figures": t3 - t2,
-                       "judge": time.perf_counter() - t3, "total": time.perf_counter() - t0}
+        if layouts:
+            out.score_svg, out.musicxml_path = self._score(melody, s, boundary, path, layouts)
+        out.seconds = {"sample": t1 - t0, "audio_midi": t2 - t1, "figures": t3 - t2, "judge": t4 - t3,
+                       "score": time.perf_counter() - t4, "total": time.perf_counter() - t0}
         return out
+
+    @staticmethod
+    def _score(melody: Melody, s: Settings, boundary: float | None, midi_path: Path,
+               layouts: tuple[str, ...]) -> tuple[str, Path]:
+        """The melody engraved (HTML of SVG pages) and its MusicXML file beside ``midi_path``: as
+        many bars as were asked for (after the primer's, in a continuation), the last filled with
+        rests."""
+        length = (boundary or 0.0) + s.bars * melody.bar_beats
+        xml = score.musicxml(melody, length=length, boundary=boundary)
+        path = midi_path.with_suffix(".musicxml")
+        path.write_text(xml, encoding="utf-8")
+        return score.html(xml, layouts), path
+
+    def compare(self, settings: Settings) -> list[Output]:
+        """The same seed and settings at fusion slider -1, 0 and +1 (the jazz generator, the
+        midpoint system :data:`MIDPOINT`, the folk generator), each with its player, piano roll,
+        verdict and a narrow score, to hear the slider's two ends and its middle side by side."""
+        s = settings.checked()
+        return [self.generate(Settings(**{**s.__dict__, "system": MIDPOINT, "fusion": position}), layouts=("narrow",))
+                for position in COMPARE]
 
     def batch(self, settings: Settings, k: int, progress=lambda fraction, desc="": None) -> tuple[Path, list[Melody]]:
         """``k`` melodies as a zip of MIDI and WAV files (seeds ``seed``, ``seed + 1``, ...)."""
+        path, outputs = self.batch_outputs(settings, k, progress)
+        return path, [out.melodies[0] for out in outputs]
+
+    def batch_outputs(self, settings: Settings, k: int,
+                      progress=lambda fraction, desc="": None) -> tuple[Path, list[Output]]:
+        """:meth:`batch`, with every melody's own answer (:meth:`generate` without a score: its
+        player, piano roll and verdict), to listen to them side by side."""
         s = settings.checked()
         k = check_number("k", k, integer=True)
         path = self._file(f"{_slug(s)}-x{k}.zip")
-        melodies = []
+        outputs = []
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
             for i in range(k):
                 progress(i / k, f"melody {i + 1} of {k}")
                 one = Settings(**{**s.__dict__, "seed": s.seed + i}) if s.seed + i <= LIMITS["seed"][1] else s
-                m = self._sample(one, 1, None)[0].replace(tempo=s.tempo)
-                melodies.append(m)
+                outputs.append(self.generate(one, layouts=()))
+                m = outputs[-1].melodies[0]
                 stem = f"{i + 1:02d}-{_slug(one)}"
-                z.writestr(f"{stem}.mid", midi.midi_bytes(m, program=s.program))
-                wav = io.BytesIO()
-                sr, samples = self.renderer.to_gradio(self.renderer.render(m, program=s.program, tempo=s.tempo))
-                wavfile.write(wav, sr, samples)
-                z.writestr(f"{stem}.wav", wav.getvalue())
+                z.writestr(f"{stem}.mid", outputs[-1].midi_path.read_bytes())
+                z.writestr(f"{stem}.wav", outputs[-1].wav_path.read_bytes())
             z.writestr("README.txt", self.provenance(s, k, "").replace("**", "") + "\n")
         progress(1.0, "done")
-        return path, melodies
+        return path, outputs
 
     # what is shown ----------------------------------------------------------------------------
     def histogram_figure(self, melodies: list[Melody], system: str) -> go.Figure:
@@ -455,6 +486,15 @@ class Demo:
                 pass
         folder = Path(tempfile.mkdtemp(dir=self.workdir))
         return folder / name
+
+
+def primer_end(primer: Melody | None) -> float | None:
+    """Where a continuation's new bars begin, in beats: the end of the primer's time
+    (``Melody.span``, its final rest included: a bar line for the demo's whole-bar primers) on
+    the model's grid, where the model continues from; None without a primer."""
+    if primer is None or not primer.notes:
+        return None
+    return primer.quantize().span
 
 
 def _slug(s: Settings) -> str:

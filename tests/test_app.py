@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from fusion.render import midi
+from fusion.render import midi, score
 from tests.helpers import App, AppDidNotStart, QUIET_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,13 +54,14 @@ def _wav(path):
 
 def test_api_names_its_parameters(client):
     info = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(info) >= {"/generate", "/continue_melody", "/generate_batch"}
+    assert set(info) >= {"/generate", "/continue_melody", "/generate_batch", "/compare"}
     names = [p["parameter_name"] for p in info["/generate"]["parameters"]]
     assert names == ["system", "fusion", "bars", "tempo", "temperature", "seed", "randomize", "instrument"]
 
 
 def test_generate_endpoint(client):
-    seed, audio, midi_path, roll, hist, verdict, provenance = client.predict(*SETTINGS, api_name="/generate")
+    seed, audio, midi_path, roll, hist, verdict, provenance, score_svg, musicxml_path = client.predict(
+        *SETTINGS, api_name="/generate")
     assert seed == 42
     rate, data = _wav(audio)
     m = midi.midi_to_melody(midi_path)
@@ -71,6 +72,22 @@ def test_generate_endpoint(client):
     assert roll["type"] == "plotly" and hist["type"] == "plotly"
     assert "seed **42**" in provenance and "Fusion" in provenance
     assert "judge" in verdict
+    assert _score_notes(musicxml_path) == [(n.pitch, round(n.onset * 12), round(n.duration * 12)) for n in m.quantize().notes]
+    assert len(_measures(musicxml_path)) == 8 and score_svg.count(' class="measure"') == 2 * 8  # wide + narrow
+
+
+def _score_notes(path):
+    """(MIDI pitch, onset tick, length in ticks) of a MusicXML file's notes, ties joined (12 ticks a beat)."""
+    from music21 import converter
+
+    return [(n.pitch.midi, round(n.offset * 12), round(n.quarterLength * 12))
+            for n in converter.parse(str(path)).stripTies().flatten().notes]
+
+
+def _measures(path):
+    from music21 import converter
+
+    return list(converter.parse(str(path)).parts[0].getElementsByClass("Measure"))
 
 
 def test_same_seed_same_midi_and_a_new_seed_when_asked(client):
@@ -91,11 +108,21 @@ def test_every_system_answers(client, system):
 def test_continue_and_batch_endpoints(client, tmp_path):
     out = client.predict(*SETTINGS[:2], 2, *SETTINGS[3:], None, "folk", api_name="/continue_melody")
     assert "Continues 4 bars of" in out[6]
+    assert "new bars" in out[7] and "new bars" in Path(out[8]).read_text()
     seed, zpath, hist, verdict, prov = client.predict("gan", 0.0, 2, 120, 1.0, 3, False, "Violin", 3,
                                                       api_name="/generate_batch")
     with zipfile.ZipFile(zpath) as z:
         assert sum(n.endswith(".wav") for n in z.namelist()) == 3 == sum(n.endswith(".mid") for n in z.namelist())
     assert "3 melodies" in prov
+
+
+def test_compare_endpoint_plays_one_seed_at_the_slider_s_ends_and_middle(client):
+    seed, *shown = client.predict(2, 120, 1.0, 5, False, "Flute", api_name="/compare")
+    assert seed == 5 and len(shown) == 12
+    audios, rolls, verdicts, scores = shown[0::4], shown[1::4], shown[2::4], shown[3::4]
+    assert len({Path(a).read_bytes() for a in audios}) == 3  # three different melodies
+    assert all(r.count('class="note"') >= 1 for r in rolls) and all("judge" in v for v in verdicts)
+    assert all(sc.count(' class="measure"') == 2 for sc in scores)  # two bars, narrow layout only
 
 
 @pytest.mark.parametrize("position,genre,other", [(-1.0, "jazz", "folk"), (1.0, "folk", "jazz")])
@@ -226,3 +253,211 @@ def test_the_survey_link_says_when_the_test_is_not_open(app_url, browser):
     assert "not open yet" in page.inner_text("#closed") and "listening_test prepare" in page.inner_text("#closed")
     assert page.locator("#consent").is_hidden()
     page.close()
+
+
+# the score, the batch listed melody by melody, the comparison ---------------------------------------------------
+DESKTOP = dict(viewport={"width": 1280, "height": 900})
+PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+PLAYERS = """scope => [...document.querySelectorAll(scope + ' *')].filter(e => e.shadowRoot)
+    .flatMap(e => [...e.shadowRoot.querySelectorAll('audio')])
+    .map(a => ({src: a.src, duration: a.duration, time: a.currentTime}))"""
+
+
+def _judge_ready(app_url):
+    """Wait until the app's judge is loaded, so that every melody gets a verdict."""
+    import httpx
+
+    deadline = time.time() + 180
+    while httpx.get(app_url + "healthz").json()["judge"] != "ready":
+        assert time.time() < deadline, "the judge did not load"
+        time.sleep(1)
+
+
+def _page(browser, context):
+    """A new page that records every request it makes."""
+    page = browser.new_context(accept_downloads=True, **context).new_page()
+    page.requests = []
+    page.on("request", lambda r: page.requests.append(r.url))
+    return page
+
+
+def _offline(page):
+    outside = [u for u in page.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:"))]
+    assert not outside, outside
+
+
+def _settings(page, bars, seed):
+    """A fixed seed and a length, as a visitor types them."""
+    page.wait_for_selector("#generate")
+    page.locator("#randomize input").uncheck()
+    page.locator("#seed input").fill(str(seed))
+    _slide(page, "bars", bars)
+
+
+def _slide(page, elem_id, value):
+    """Type a slider's value in its number box, and wait until the slider has taken it."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+    box.blur()
+    page.wait_for_function(f"document.querySelector('#{elem_id} input[type=range]').value === '{value}'", timeout=10000)
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def _plays(page, scope: str, n: int):
+    """The ``n`` players inside ``scope``: each has a duration, answers 200 from 127.0.0.1, and
+    its time moves when its Play button is pressed."""
+    page.wait_for_function(f"({PLAYERS})({scope!r}).filter(p => p.duration > 0).length === {n}", timeout=60000)
+    links = page.locator(f"{scope} a.download-link").evaluate_all("as => as.map(a => a.href)")
+    assert len(links) == n and all(u.startswith("http://127.0.0.1") for u in links)
+    assert all(page.request.get(u).status == 200 for u in links)
+    buttons = page.locator(f"{scope} button.play-pause-button")  # labelled Play, then Pause
+    assert buttons.count() == n
+    for i in range(n):
+        buttons.nth(i).click()
+        try:
+            page.wait_for_function(f"({PLAYERS})({scope!r})[{i}].time > 0", timeout=30000)
+        except Exception:
+            raise AssertionError(f"player {i} did not play: {page.evaluate(f'({PLAYERS})({scope!r})')}") from None
+        buttons.nth(i).click()  # pause
+    return page.evaluate(f"({PLAYERS})({scope!r})")
+
+
+@pytest.mark.browser
+def test_the_score_shows_the_bars_and_its_musicxml_holds_the_midi_s_notes(app_url, browser, tmp_path):
+    page = _page(browser, DESKTOP)
+    page.goto(app_url)
+    _settings(page, bars=6, seed=11)
+    page.click("#generate")
+    page.wait_for_function("document.querySelector('#provenance').innerText.includes('seed **11**') || "
+                           "document.querySelector('#provenance').innerText.includes('seed 11')", timeout=60000)
+    page.wait_for_selector("#score .score-wide svg", timeout=30000)
+    assert page.locator("#score .score-wide g.measure").count() == 6
+    assert page.locator("#score .score-wide").is_visible() and not page.locator("#score .score-narrow").is_visible()
+    box, column = page.locator("#score .score-wide").bounding_box(), page.locator("#roll").bounding_box()
+    assert box["width"] <= column["width"] + 1 and box["height"] > 50  # the score fits the column
+    files = {}
+    for elem in ("midi", "musicxml"):
+        with page.expect_download() as info:
+            page.locator(f"#{elem} a").first.click()
+        files[elem] = tmp_path / info.value.suggested_filename
+        info.value.save_as(files[elem])
+    assert files["midi"].suffix == ".mid" and files["musicxml"].suffix == ".musicxml"
+    m = midi.midi_to_melody(files["midi"]).quantize()
+    assert _score_notes(files["musicxml"]) == [(n.pitch, round(n.onset * 12), round(n.duration * 12)) for n in m.notes]
+    assert len(_measures(files["musicxml"])) == 6
+    _shot(page, "score-desktop.png")
+    _offline(page)
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_continuation_marks_the_new_bars_in_the_score(app_url, browser, tmp_path):
+    """Four bars of quarter notes uploaded, two bars continued: bars 1-4 are the player's (grey),
+    a double barline ends bar 4 and "new bars" stands over bar 5."""
+    import pretty_midi
+
+    tune = pretty_midi.PrettyMIDI(initial_tempo=120)
+    piano = pretty_midi.Instrument(program=0)
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    piano.notes += [pretty_midi.Note(90, scale[i % 8], i * 0.5, i * 0.5 + 0.5) for i in range(16)]
+    tune.instruments.append(piano)
+    tune.write(str(tmp_path / "scale.mid"))
+    page = _page(browser, DESKTOP)
+    page.goto(app_url)
+    _settings(page, bars=2, seed=3)
+    page.get_by_text("Continue a melody").click()
+    page.locator("input[type=file]").first.set_input_files(str(tmp_path / "scale.mid"))
+    page.wait_for_selector("text=scale.mid", timeout=60000)
+    page.click("#continue")
+    page.wait_for_function("document.querySelector('#provenance').innerText.includes('uploaded file')", timeout=120000)
+    page.wait_for_selector("#score .score-wide svg", timeout=30000)
+    measures = page.locator("#score .score-wide g.measure")
+    assert measures.count() == 6
+    marked = [i for i in range(6) if "new bars" in measures.nth(i).inner_html()]
+    assert marked == [4]
+    grey = [measures.nth(i).locator(f"g.note[color='{score.PRIMER_COLOUR}']").count() for i in range(6)]
+    assert grey[:4] == [4, 4, 4, 4] and grey[4:] == [0, 0]
+    page.locator("#roll").scroll_into_view_if_needed()
+    page.wait_for_selector("#roll .main-svg", timeout=30000)
+    assert "new bars" in page.locator("#roll").inner_text()  # the piano roll marks it too
+    _shot(page, "continuation-desktop.png")
+    _offline(page)
+    page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("context,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_a_batch_lists_each_melody_with_its_player_roll_and_verdict(app_url, browser, context, name):
+    _judge_ready(app_url)
+    page = _page(browser, context)
+    page.goto(app_url)
+    _settings(page, bars=2, seed=21)
+    page.get_by_text("A batch of melodies").click()
+    _slide(page, "batch_k", 3)
+    page.click("#batch")
+    page.wait_for_selector("#batch_items .listed-melody >> nth=2", timeout=90000)
+    assert page.locator("#batch_items .listed-melody").count() == 3
+    players = _plays(page, "#batch_items", 3)
+    assert all(p["duration"] > 0 for p in players)
+    assert page.locator("#batch_items svg.roll-thumbnail").count() == 3
+    verdicts = page.locator("#batch_items .listed-melody").all_inner_texts()
+    assert len(verdicts) == 3 and all("automatic judge hears" in v for v in verdicts)
+    assert [h for h in page.locator("#batch_items .listed-melody").all_inner_texts() if "seed 2" in h]
+    if name == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing runs off the side
+    page.locator("#batch_items").scroll_into_view_if_needed()
+    _shot(page, f"batch-{name}.png")
+    _offline(page)
+    page.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("context,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_compare_plays_the_slider_s_ends_and_middle_side_by_side(app_url, browser, context, name):
+    _judge_ready(app_url)
+    page = _page(browser, context)
+    page.goto(app_url)
+    _settings(page, bars=2, seed=8)
+    page.get_by_text("Compare the fusion slider's ends and middle").click()
+    page.click("#compare")
+    page.wait_for_selector("#compare_score_2 .fusion-score svg", timeout=90000)
+    players = _plays(page, "#compare_row", 3)
+    assert all(p["duration"] > 0 for p in players)
+    audio = [page.request.get(u).body() for u in
+             page.locator("#compare_row a.download-link").evaluate_all("as => as.map(a => a.href)")]
+    assert len(set(audio)) == 3  # -1, 0 and +1 differ
+    for i in range(3):
+        assert "automatic judge hears" in page.locator(f"#compare_verdict_{i}").inner_text()
+        assert page.locator(f"#compare_roll_{i} svg.roll-thumbnail rect.note").count() >= 1
+        assert page.locator(f"#compare_score_{i} g.measure").count() == 2
+    boxes = [page.locator(f"#compare_audio_{i}").bounding_box() for i in range(3)]
+    if name == "desktop":  # a row of three
+        assert abs(boxes[0]["y"] - boxes[2]["y"]) < 5 and boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
+    else:  # stacked, each as wide as the phone allows
+        assert boxes[0]["y"] < boxes[1]["y"] < boxes[2]["y"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.locator("#compare_row").scroll_into_view_if_needed()
+    _shot(page, f"compare-{name}.png")
+    _offline(page)
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_the_score_on_a_phone_is_the_narrow_layout(app_url, browser):
+    page = _page(browser, PHONE)
+    page.goto(app_url)
+    _settings(page, bars=8, seed=2)
+    page.click("#generate")
+    page.wait_for_selector("#score .score-narrow svg", timeout=60000)
+    assert page.locator("#score .score-narrow").is_visible() and not page.locator("#score .score-wide").is_visible()
+    assert page.locator("#score .score-narrow g.measure").count() == 8
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.locator("#score").scroll_into_view_if_needed()
+    _shot(page, "score-phone.png")
+    _offline(page)
+    page.context.close()

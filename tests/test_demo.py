@@ -62,7 +62,14 @@ def test_one_melody_with_everything_shown(engine):
     assert {t.name for t in out.histogram.data} >= {"real jazz", "real folk"}
     assert out.verdict.startswith("**The automatic judge hears ") and "P(jazz)" not in out.verdict
     assert "seed **3**" in out.provenance and "checkpoints/fusion/" in out.provenance
-    assert set(out.seconds) == {"sample", "audio_midi", "figures", "judge", "total"}
+    assert set(out.seconds) == {"sample", "audio_midi", "figures", "judge", "score", "total"}
+    assert out.musicxml_path.parent == out.midi_path.parent and out.musicxml_path.suffix == ".musicxml"
+    from music21 import converter
+
+    written = converter.parse(str(out.musicxml_path))
+    assert [n.pitch.midi for n in written.stripTies().flatten().notes] == m.pitches
+    assert len(written.parts[0].getElementsByClass("Measure")) == 8
+    assert out.score_svg.count('class="score-page"') == 2  # the wide and the narrow layout
 
 
 @pytest.mark.data
@@ -167,6 +174,37 @@ def test_batch_zip_of_midi_and_wav(engine):
         assert rate == 44100 and np.abs(data).max() > 1000
         assert midi.midi_to_melody(z.read("02-rl-seed8.mid")).pitches == mels[1].pitches
     assert engine.verdict(mels).startswith(f"**The automatic judge on the batch of {len(mels)}:**")
+    _, outs = engine.batch_outputs(D.Settings(system="rl", bars=2, seed=7), 3)
+    assert [o.melodies[0] for o in outs] == mels  # the same melodies, each with its own answer
+    assert all(o.verdict.startswith("**The automatic judge hears ") and o.audio.stat().st_size and not o.score_svg
+               for o in outs)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_compare_is_the_same_seed_at_the_slider_s_ends_and_middle(engine):
+    outs = engine.compare(D.Settings(system="gan", fusion=0.3, bars=2, seed=4))
+    expected = [engine.generate(D.Settings(system=D.MIDPOINT, fusion=f, bars=2, seed=4)).melodies[0]
+                for f in D.COMPARE]
+    assert [o.melodies[0] for o in outs] == expected
+    assert len({o.melodies[0].notes for o in outs}) == 3
+    assert all(o.score_svg.count('class="score-page"') == 1 and 'data-layout="narrow"' in o.score_svg for o in outs)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_a_continuation_marks_the_new_bars_in_roll_and_score(engine):
+    primer = engine.real_excerpts("folk", 1, 4, 3)[0]
+    out = engine.generate(D.Settings(system="fusion", bars=2, seed=1), primer=primer)
+    end = D.primer_end(primer)
+    m = out.melodies[0]
+    assert m.notes[:len(primer.quantize().notes)] == primer.quantize().notes
+    colours = list(out.roll.data[0].marker.color)
+    assert colours == ["#9a9a9a" if n.onset < end else "#4c72b0" for n in m.notes]
+    assert any(a.text.startswith("new bars") and a.x == end for a in out.roll.layout.annotations)
+    xml = out.musicxml_path.read_text()
+    assert xml.count("<words") == 1 and "new bars" in xml
+    assert len(out.score_svg) and "new bars" in out.score_svg
 
 
 # what is written beside a melody: plain functions of their inputs; what the page is told ---------------

@@ -11,3 +11,20 @@ def test_one_bar_per_note_at_its_pitch_and_time():
     assert list(bar.customdata) == ["C4", "G4", "C5"]
     assert len(fig.layout.shapes) == 3  # bar lines at 0, 3, 6 beats of 3/4
     assert pianoroll.figure(Melody(notes=())).data[0].y == ()
+
+
+def test_a_continuation_s_primer_is_grey_and_its_end_marked():
+    m = Melody(notes=(Note(60, 0.0, 1.0), Note(62, 1.0, 1.0), Note(64, 4.0, 1.0)))
+    fig = pianoroll.figure(m, boundary=2.0)
+    assert list(fig.data[0].marker.color) == [pianoroll.PRIMER, pianoroll.PRIMER, pianoroll.NEW]
+    assert [s.x0 for s in fig.layout.shapes if s.line.dash is None] == [2.0]
+    assert [a.text for a in fig.layout.annotations] == ["new bars ▸"]
+    assert pianoroll.figure(m).layout.annotations == ()
+
+
+def test_thumbnail_is_an_inline_svg_with_one_dash_per_note():
+    m = Melody(notes=(Note(60, 0.0, 1.0), Note(72, 1.0, 3.0), Note(66, 6.0, 2.0)))
+    svg = pianoroll.thumbnail(m, width=200, height=50)
+    assert svg.startswith("<svg") and svg.count('class="note"') == 3 and "<script" not in svg
+    assert svg.count("<line") == 3  # bar lines at 0, 4, 8 beats
+    assert pianoroll.thumbnail(Melody(notes=())).count('class="note"') == 0
