@@ -258,7 +258,7 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                                         label="... or continue a real excerpt")
                         cont_button = gr.Button("Continue", elem_id="continue")
                     with gr.Accordion("A batch of melodies", open=False):
-                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many")
+                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many", elem_id="k")
                         batch_button = gr.Button("Generate batch (zip of MIDI and WAV)", elem_id="batch")
                         batch_file = gr.File(label="Batch download", elem_id="batch_file", interactive=False)
                 with gr.Column(scale=2):
