@@ -200,7 +200,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
     @_errors
     def download_session(items):
         """Everything made in this browser session, as one zip."""
-        return str(session.write_zip(items, demo.renderer, tempfile.mkdtemp(dir=demo.workdir)))
+        path = session.write_zip(items, demo.renderer, tempfile.mkdtemp(dir=demo.workdir))
+        return gr.update(value=str(path), visible=True)
 
     def from_link(request: gr.Request):
         """The controls set from the page's address (``/?system=...&seed=...``); a note says what
@@ -313,7 +314,7 @@ def _share_row():
             session_button = gr.Button("Download session (zip)", size="sm", elem_id="session")
         copy_note = gr.Markdown(elem_id="copy_note")
     session_file = gr.File(label="Everything made in this session: MIDI, audio and settings of each melody",
-                           elem_id="session_file", interactive=False)
+                           elem_id="session_file", interactive=False, visible=False)
     return link, copy_button, copy_note, session_button, session_file
 
 

@@ -453,9 +453,9 @@ class Demo:
             why = "could not be loaded" if self.loading_error else "is still loading"
             title = f"Pitch classes and note lengths of {what}<br>(no real jazz or folk lines: the real data {why})"
         small = dict(size=11)
-        layout = go.Layout(  # the title starts below the page's label of the plot (about 30 px)
-            height=500, margin=dict(l=40, r=10, t=125, b=40), template="plotly_white", bargap=0.2,
-            title=dict(text=title, x=0.5, xanchor="center", y=1 - 34 / 500, yanchor="top", font=dict(size=13)),
+        layout = go.Layout(  # the title starts below the page's label of the plot (about 30 px) and its tools
+            height=500, margin=dict(l=40, r=10, t=115, b=40), template="plotly_white", bargap=0.2,
+            title=dict(text=title, x=0.5, xanchor="center", y=1 - 42 / 500, yanchor="top", font=dict(size=13)),
             legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom", font=small),
             xaxis=dict(title=dict(text="pitch class (tonic = C)", font=small), tickfont=small, automargin=True),
             yaxis=dict(domain=[0.6, 1.0], tickfont=small, automargin=True),

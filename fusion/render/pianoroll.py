@@ -48,6 +48,7 @@ def figure(melody: Melody, title: str = "") -> go.Figure:
                    line=dict(dash="dot", color="#bbb", width=1)) for k in range(int(end // bar) + 1)]
     lo, hi = (min(melody.pitches), max(melody.pitches)) if notes else (60, 72)
     ticks = pitch_ticks(lo, hi)
+    pad = max(1.5, 0.06 * (hi - lo))  # room above and below: the lowest name stays clear of the beat numbers
     title = wrap(title)
     extra = 18 * title.count("<br>")  # each further title line gets its own room
     height = 300 + extra
@@ -55,7 +56,7 @@ def figure(melody: Melody, title: str = "") -> go.Figure:
         title=dict(text=title, font=dict(size=13), yref="container", y=1 - 34 / height, yanchor="top")
         if title else None,
         height=height, margin=dict(l=50, r=10, t=60 + extra if title else 30, b=40),
-        xaxis_title="beats (quarter notes)", yaxis=dict(range=[lo - 1.5, hi + 1.5], tickvals=ticks,
+        xaxis_title="beats (quarter notes)", yaxis=dict(range=[lo - pad, hi + pad], tickvals=ticks,
                                                         ticktext=[pitch_name(p) for p in ticks]),
         bargap=0, showlegend=False, plot_bgcolor="white", shapes=shapes,
     )
