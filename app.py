@@ -274,13 +274,14 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
             controls = [system, fusion, bars, tempo, temperature, seed, randomize, instrument]
             shown = [seed, audio, midi_file, roll, hist, verdict, provenance]
             single = [audio, midi_file, roll]
+            made = [asked, seed, midi_file, provenance, items]  # what the session keeps of a melody
             go_button.click(check_generate, controls, asked, **QUIET) \
                 .success(generate, controls, shown, api_name="generate") \
-                .success(after_generate, [asked, seed, midi_file, provenance, items], [items, batch_file, link], **QUIET) \
+                .success(after_generate, made, [items, batch_file, link], **QUIET) \
                 .success(None, link, link, js=phone.SHOW_MELODY_JS)
             cont_button.click(check_continue, controls + [upload, real], asked, **QUIET) \
                 .success(continue_melody, controls + [upload, real], shown, api_name="continue_melody") \
-                .success(after_continue, [asked, seed, midi_file, provenance, items], [items, batch_file, link], **QUIET) \
+                .success(after_continue, made, [items, batch_file, link], **QUIET) \
                 .success(None, link, link, js=phone.SHOW_MELODY_JS)
             batch_button.click(check_batch, controls + [k], asked, **QUIET) \
                 .success(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance],
