@@ -2,7 +2,8 @@
 
 Four tabs: **Demo** (pick a system, press Generate; the fusion slider; continue a melody;
 batches), **Evaluation** (the latest ``reports/`` of ``python -m fusion evaluate``), **Listening
-test** (taking part; the researchers' results), **Data** (what is loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page.
+test** (taking part; the researchers' results), **Data** (what is loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page,
+assembled with its parts in ``ui/`` (refusals, links, the session zip, the first-run banner, phones).
 
     .venv/bin/python app.py [--host 127.0.0.1] [--port 7860]      # or: make run
 

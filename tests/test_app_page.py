@@ -70,14 +70,20 @@ def _error_badges(page) -> dict:
             if page.locator(sel).count() and "Error" in page.locator(sel).inner_text()}
 
 
+def _link(page) -> str:
+    return page.input_value("#link textarea, #link input")
+
+
 def _generate(page, timeout=60000):
-    before = page.inner_text("#provenance")
+    """Press Generate and wait for the whole run: the outputs, then the new melody's link (every
+    melody a test makes on one page has its own link)."""
+    before = page.inner_text("#provenance"), _link(page)
     page.click("#generate")
     page.wait_for_function("b => { const p = document.querySelector('#provenance').innerText;"
-                           " return p.includes('seed') && p !== b; }", arg=before, timeout=timeout)
+                           " return p.includes('seed') && p !== b; }", arg=before[0], timeout=timeout)
     page.wait_for_selector("#midi a[href]", timeout=timeout)
-    page.wait_for_function("() => document.querySelector('#link textarea, #link input').value.startsWith('http')",
-                           timeout=timeout)
+    page.wait_for_function("b => { const v = document.querySelector('#link textarea, #link input').value;"
+                           " return v.startsWith('http') && v !== b; }", arg=before[1], timeout=timeout)
 
 
 def _audio(page) -> str | None:
@@ -136,7 +142,7 @@ def test_a_refused_continue_leaves_the_page_and_runs_leave_no_stale_output(app, 
     assert "these 3 melodies" in _hist_title(page) and "batch of 3" in page.inner_text("#verdict")
     assert _audio(page) is None  # the last single melody is no longer shown
     assert page.locator("#midi a[href]").count() == 0 and page.locator("#roll .main-svg").count() == 0
-    assert page.input_value("#link textarea, #link input") == "" and urlparse(page.url).query == ""
+    assert _link(page) == "" and urlparse(page.url).query == ""
     _shot(page, "stale-after-batch")
 
     _generate(page)
@@ -238,7 +244,7 @@ def test_copy_link_and_the_session_zip(app, browser, tmp_path):  # noqa: F811
     for _ in range(3):  # "new seed each time" is on: the link has the seed as used
         _generate(page)
         seeds.append(int(page.locator("#seed input[type=number]").input_value()))
-        link = page.input_value("#link textarea, #link input")
+        link = _link(page)
         assert dict(parse_qsl(urlparse(link).query))["seed"] == str(seeds[-1]) and link == page.url
     page.click("#copy_link")
     page.wait_for_function("() => document.querySelector('#copy_note').innerText.includes('Link copied')")
@@ -261,7 +267,7 @@ def test_copy_link_and_the_session_zip(app, browser, tmp_path):  # noqa: F811
                      "Promise.reject(new Error('denied'))}}); }")
     blocked.click("#copy_link")
     blocked.wait_for_function("() => document.querySelector('#copy_note').innerText.includes('select the link')")
-    assert blocked.input_value("#link textarea, #link input").startswith(app.url + "/?system=")
+    assert _link(blocked).startswith(app.url + "/?system=")
     blocked.context.close()
     _offline(requests)
 
