@@ -132,14 +132,14 @@ def test_a_refused_continue_leaves_the_page_and_runs_leave_no_stale_output(app, 
     assert page.locator("#roll .main-svg").count() >= 1 and page.locator("#midi a[href]").count() == 1
 
     page.get_by_text("A batch of melodies").click()
-    _set_number(page, "k", 3)
+    k = page.locator("#k input[type=number]").input_value()  # the page's default batch size
     page.click("#batch")
-    page.wait_for_function("() => document.querySelector('#provenance').innerText.includes('3 melodies')",
-                           timeout=120000)
+    page.wait_for_function("k => document.querySelector('#provenance').innerText.includes(k + ' melodies')",
+                           arg=k, timeout=120000)
     page.wait_for_selector("#batch_file a[href]", timeout=30000)
     time.sleep(1)
     assert _error_badges(page) == {}
-    assert "these 3 melodies" in _hist_title(page) and "batch of 3" in page.inner_text("#verdict")
+    assert f"these {k} melodies" in _hist_title(page) and f"batch of {k}" in page.inner_text("#verdict")
     assert _audio(page) is None  # the last single melody is no longer shown
     assert page.locator("#midi a[href]").count() == 0 and page.locator("#roll .main-svg").count() == 0
     assert _link(page) == "" and urlparse(page.url).query == ""
