@@ -2,7 +2,8 @@
 
 Four tabs: **Demo** (pick a system, press Generate; the fusion slider; continue a melody;
 batches), **Evaluation** (the latest ``reports/`` of ``python -m fusion evaluate``), **Listening
-test** (taking part; the researchers' results), **Data** (what is loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page.
+test** (taking part; the researchers' results), **Data** (what is loaded). The engine is :class:`fusion.demo.Demo`; this file is only the page,
+assembled with its parts in ``ui/`` (refusals, links, the session zip, the first-run banner, phones).
 
     .venv/bin/python app.py [--host 127.0.0.1] [--port 7860]      # or: make run
 
@@ -20,6 +21,7 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 import functools  # noqa: E402
 import random  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -28,8 +30,9 @@ import torch  # noqa: E402
 
 from fusion import paths  # noqa: E402
 from fusion.render.audio import AudioError  # noqa: E402
-from fusion.demo import CHOICES, COMPARE, INSTRUMENTS, LABELS, LIMITS, MIDPOINT, Demo, Settings  # noqa: E402
+from fusion.demo import CHOICES, COMPARE, INSTRUMENTS, LABELS, LIMITS, MIDPOINT, REAL, Demo, Settings, check_number  # noqa: E402
 from fusion.render import pianoroll  # noqa: E402
+from ui import errors, links, loading, phone, session  # noqa: E402
 
 REPORTS = paths.PROJECT_ROOT / "reports"
 MAX_UPLOAD = "1mb"
@@ -66,14 +69,19 @@ jazz, pure folk, a mixture of both or neither, and who they think composed it.
 
 
 def _errors(fn):
-    """Run a handler; bad input becomes a message on the page (and in the API), never a crash."""
+    """Run a handler; bad input becomes a message on the page (and in the API) and one line in the
+    log, never a crash or a traceback."""
     @functools.wraps(fn)  # keeps the signature: the API's parameter names and gr.Progress
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (ValueError, AudioError) as exc:  # MidiFileError is a ValueError
-            raise gr.Error(str(exc)) from exc
+            raise errors.refused(fn.__name__.removeprefix("check_"), exc) from exc
     return wrapped
+
+
+#: the page's own follow-up steps: not API endpoints, no spinner
+QUIET = dict(api_visibility="private", show_progress="hidden")
 
 
 def _seed(seed, randomize: bool) -> int:
@@ -86,7 +94,7 @@ def _seed(seed, randomize: bool) -> int:
 
 def _answer(out, seed):
     return (seed, str(out.audio), str(out.midi_path), out.roll, out.histogram, out.verdict, out.provenance,
-            out.score_svg, str(out.musicxml_path))
+            out.score_svg, str(out.musicxml_path), str(out.wav_path))
 
 
 def _listed(out, heading: str) -> dict:
@@ -96,12 +104,14 @@ def _listed(out, heading: str) -> dict:
 
 
 def _downloads():
-    """The melody's files side by side: MIDI (to play or edit) and MusicXML (the score, for a
-    notation program)."""
+    """The melody's files side by side: MIDI (to play or edit), MusicXML (the score, for a
+    notation program) and WAV (uncompressed audio; the player above streams a small MP3)."""
     with gr.Row():
-        midi_file = gr.File(label="MIDI download", elem_id="midi", min_width=160)
-        musicxml_file = gr.File(label="MusicXML download (the score)", elem_id="musicxml", min_width=160)
-    return midi_file, musicxml_file
+        midi_file = gr.File(label="MIDI download", elem_id="midi", min_width=160, interactive=False)
+        musicxml_file = gr.File(label="MusicXML download (the score)", elem_id="musicxml", min_width=160,
+                                interactive=False)
+        wav_file = gr.File(label="WAV download (audio)", elem_id="wav", min_width=160, interactive=False)
+    return midi_file, musicxml_file, wav_file
 
 
 def _score():
@@ -182,12 +192,108 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
         return seed, *(v for out in outs for v in (str(out.audio), pianoroll.thumbnail(out.melodies[0]),
                                                      out.verdict, out.score_svg))
 
+    # checked before a run, so that a refused request leaves every output as it was ---------------
+    def _asked(system, fusion, bars, tempo, temperature, seed, randomize, instrument) -> Settings:
+        if not randomize:
+            _seed(seed, randomize)
+        s = Settings(system, fusion, bars, tempo, temperature, 0 if randomize else seed, instrument).checked()
+        if s.system in REAL:
+            _real_ready()
+        return s
+
+    def _real_ready():
+        st = demo.status()
+        if st.error:
+            raise ValueError(f"the real excerpts are not available: the real data could not be loaded ({st.error})")
+        if not loading.real_ready(st):
+            raise ValueError("the real excerpts are not ready yet: the real data is still loading "
+                             "(the progress is at the top of the Demo tab); the generators work now")
+
+    @_errors
+    def check_generate(*controls):
+        """The settings of a Generate, checked (a dict for the steps after it)."""
+        return _asked(*controls).__dict__
+
+    @_errors
+    def check_continue(*args):
+        """The settings and the start of a Continue, checked (the uploaded file is read here)."""
+        *controls, midi_path, real = args
+        s = _asked(*controls)
+        if s.system in REAL:
+            raise ValueError("real excerpts cannot continue a melody; choose a generator")
+        if midi_path:
+            demo.primer_from_midi(midi_path)
+        elif real in ("jazz", "folk"):
+            _real_ready()
+        else:
+            raise ValueError("upload a MIDI file or choose a real excerpt (jazz or folk) to continue")
+        return s.__dict__
+
+    @_errors
+    def check_batch(*args):
+        """The settings of a batch and how many, checked."""
+        *controls, k = args
+        s = _asked(*controls)
+        check_number("k", k, integer=True)
+        return s.__dict__
+
+    # after a run: the session keeps it, the outputs of the other kind of run are cleared --------
+    def after_generate(asked, seed, midi_path, prov, items):
+        """A generated melody joins the session; its link; the batch download and list are cleared."""
+        s = Settings(**{**asked, "seed": seed}).checked()
+        link = links.query(s)
+        items = [*items, session.entry("generate", s.__dict__, Path(midi_path).read_bytes(), prov, link)]
+        return items, None, [], link
+
+    def after_continue(asked, seed, midi_path, prov, items):
+        """A continued melody joins the session (no link: it depends on its start); the batch
+        download is cleared."""
+        s = {**asked, "seed": seed}
+        return [*items, session.entry("continue", s, Path(midi_path).read_bytes(), prov)], None, [], ""
+
+    def after_batch(asked, seed, zip_path, prov, items):
+        """A batch's melodies join the session; the single melody's player, MIDI file, piano roll,
+        score, MusicXML and WAV files and link are cleared (the histograms, verdict and provenance now describe the batch)."""
+        return [*items, *session.from_batch(zip_path, {**asked, "seed": seed}, prov)], None, None, None, "", None, None, ""
+
+    @_errors
+    def download_session(items):
+        """Everything made in this browser session, as one zip."""
+        path = session.write_zip(items, demo.renderer, tempfile.mkdtemp(dir=demo.workdir))
+        return gr.update(value=str(path), visible=True)
+
+    def from_link(request: gr.Request):
+        """The controls set from the page's address (``/?system=...&seed=...``); a note says what
+        was set and which values were left out."""
+        values, problems = links.read(request.query_params if request else {})
+        if problems:
+            errors.log.info("link values left out: %s", "; ".join(problems))
+        note = links.describe(values)
+        if problems:
+            note += ("\n\n" if note else "") + "**Left out of the link:** " + "; ".join(problems) + "."
+        updates = [gr.update(value=values[n]) if n in values else gr.skip() for n in links.FIELDS]
+        randomize_update = gr.update(value=False) if "seed" in values else gr.skip()
+        return (*updates[:6], randomize_update, updates[6], gr.update(value=note, visible=bool(note)))
+
+    def refresh_loading():
+        """What is still loading (the banner, the Data tab), whether real excerpts can be asked for,
+        and whether to keep refreshing."""
+        st = demo.status()
+        text, ready = loading.banner(st), loading.real_ready(st)
+        info = None if ready else "available once the real data has loaded (see the top of the page)"
+        return (gr.update(value=text, visible=bool(text)), gr.update(interactive=ready, info=info), _status(demo),
+                gr.Timer(active=not loading.settled(st)))
+
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
-    with gr.Blocks(title="FusionGAN", delete_cache=(3600, 3600)) as page:
+    with errors.Page(title="FusionGAN", delete_cache=(3600, 3600)) as page:
         page.theme_for_launch = theme
         gr.Markdown(INTRO)
         with gr.Tab("Demo"):
+            loading_note = gr.Markdown(visible=False, elem_id="loading")
+            link_note = gr.Markdown(visible=False, elem_id="link_note")
+            timer = gr.Timer(2.0)
+            asked, items = gr.State(), gr.State([])
             with gr.Row():
                 with gr.Column(scale=1, min_width=300):
                     system = gr.Dropdown([(LABELS[c], c) for c in CHOICES], value=MIDPOINT, label="System",
@@ -212,28 +318,42 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                                         label="... or continue a real excerpt")
                         cont_button = gr.Button("Continue", elem_id="continue")
                     with gr.Accordion("A batch of melodies", open=False):
-                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many", elem_id="batch_k")
+                        k = gr.Slider(*LIMITS["k"], value=8, step=1, label="How many", elem_id="k")
                         batch_button = gr.Button("Generate batch (zip of MIDI and WAV)", elem_id="batch")
-                        batch_file = gr.File(label="Batch download", elem_id="batch_file")
+                        batch_file = gr.File(label="Batch download", elem_id="batch_file", interactive=False)
                 with gr.Column(scale=2):
                     audio = gr.Audio(label="Listen", elem_id="audio", autoplay=False,
                                      buttons=["download"])  # "share" needs Hugging Face Spaces
-                    midi_file, musicxml_file = _downloads()
+                    midi_file, musicxml_file, wav_file = _downloads()
                     score = _score()
                     roll = gr.Plot(label="Piano roll", elem_id="roll")
-                    hist = gr.Plot(label="Pitch classes and note lengths over real jazz and real folk", elem_id="hist")
+                    hist = gr.Plot(label="Pitch classes and note lengths", elem_id="hist")
                     verdict = gr.Markdown(elem_id="verdict")
                     provenance = gr.Markdown(elem_id="provenance")
                     batch_items = gr.State([])
                     _listed_rows(batch_items, "batch_items")
+                    link, copy_button, copy_note, session_button, session_file = _share_row()
             compare_outputs = _compare_view()
             controls = [system, fusion, bars, tempo, temperature, seed, randomize, instrument]
-            shown = [seed, audio, midi_file, roll, hist, verdict, provenance, score, musicxml_file]
-            go_button.click(generate, controls, shown, api_name="generate")
-            cont_button.click(continue_melody, controls + [upload, real], shown, api_name="continue_melody")
-            batch_button.click(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance, batch_items],
-                               api_name="generate_batch")
+            shown = [seed, audio, midi_file, roll, hist, verdict, provenance, score, musicxml_file, wav_file]
+            single = [audio, midi_file, roll, score, musicxml_file, wav_file]
+            made = [asked, seed, midi_file, provenance, items]  # what the session keeps of a melody
+            go_button.click(check_generate, controls, asked, **QUIET) \
+                .success(generate, controls, shown, api_name="generate") \
+                .success(after_generate, made, [items, batch_file, batch_items, link], **QUIET) \
+                .success(None, link, link, js=phone.SHOW_MELODY_JS)
+            cont_button.click(check_continue, controls + [upload, real], asked, **QUIET) \
+                .success(continue_melody, controls + [upload, real], shown, api_name="continue_melody") \
+                .success(after_continue, made, [items, batch_file, batch_items, link], **QUIET) \
+                .success(None, link, link, js=phone.SHOW_MELODY_JS)
+            batch_button.click(check_batch, controls + [k], asked, **QUIET) \
+                .success(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance, batch_items],
+                         api_name="generate_batch") \
+                .success(after_batch, [asked, seed, batch_file, provenance, items], [items, *single, link], **QUIET) \
+                .success(None, link, link, js=phone.SHOW_MELODY_JS)
             compare_outputs[0].click(compare, controls[2:], [seed, *compare_outputs[1:]], api_name="compare")
+            copy_button.click(None, link, copy_note, js=phone.COPY_LINK_JS)
+            session_button.click(download_session, items, session_file, api_visibility="private")
         with gr.Tab("Evaluation"):
             _evaluation_tab()
         with gr.Tab("Listening test"):
@@ -241,6 +361,9 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
         with gr.Tab("Data"):
             status = gr.Markdown(_status(demo), elem_id="status")
             page.load(lambda: _status(demo), outputs=status, api_name=False)
+        page.load(from_link, None, controls + [link_note], **QUIET)
+        page.load(refresh_loading, None, [loading_note, real, status, timer], **QUIET)
+        timer.tick(refresh_loading, None, [loading_note, real, status, timer], **QUIET)
     page.queue(default_concurrency_limit=2, max_size=200)
     return page
 
@@ -268,6 +391,21 @@ def _compare_view():
     return [button, *shown]
 
 
+def _share_row():
+    """Under a melody: its link (with a "Copy link" button, and the link in a box for browsers that
+    do not let the page copy) and the download of everything made in this browser session."""
+    with gr.Group():
+        link = gr.Textbox(label="Link to this melody (its settings and seed)", interactive=False, elem_id="link",
+                          placeholder="appears after Generate")
+        with gr.Row():
+            copy_button = gr.Button("Copy link", size="sm", elem_id="copy_link")
+            session_button = gr.Button("Download session (zip)", size="sm", elem_id="session")
+        copy_note = gr.Markdown(elem_id="copy_note")
+    session_file = gr.File(label="Everything made in this session: MIDI, audio and settings of each melody",
+                           elem_id="session_file", interactive=False, visible=False)
+    return link, copy_button, copy_note, session_button, session_file
+
+
 def _evaluation_tab():
     md = REPORTS / "evaluation.md"
     if not md.exists():
@@ -288,7 +426,8 @@ def _evaluation_tab():
         gr.File(files, label="The tables (CSV)", interactive=False)
 
 
-JUDGE_STATES = {"ready": "ready", "training": "training (once per machine)…", "unavailable": "unavailable"}
+JUDGE_STATES = {"ready": "ready", "training": "not ready yet (waits for the real data, then is trained once per "
+                "machine; the progress is at the top of the Demo tab)", "unavailable": "unavailable"}
 
 
 def _status(demo: Demo) -> str:
@@ -302,7 +441,7 @@ def _status(demo: Demo) -> str:
             lines.append(f"- **{c.genre}** ({c.source}): {c.read:,} pieces, {c.notes:,} notes read; "
                          f"{c.kept:,} major-key pieces kept, transposed to C")
     else:
-        lines.append("**Real data:** loading…")
+        lines.append("**Real data:** loading (the progress is at the top of the Demo tab)…")
     lines.append(f"**Automatic judge:** {JUDGE_STATES[st.judge]}")
     return "\n\n".join(lines)
 
@@ -327,8 +466,9 @@ def make_server_app(demo: Demo, database_url: str | None = None):
                 "loading": not st.data_ready or st.judge == "training"}
 
     page = build_app(demo)
+    api.add_middleware(errors.UploadRefusals)
     return gr.mount_gradio_app(api, page, path="/", theme=page.theme_for_launch, max_file_size=MAX_UPLOAD,
-                               allowed_paths=[str(REPORTS)], footer_links=[], show_error=True)
+                               allowed_paths=[str(REPORTS)], footer_links=[], show_error=True, css=phone.CSS)
 
 
 def main(argv=None) -> None:
@@ -340,6 +480,7 @@ def main(argv=None) -> None:
     parser.add_argument("--host", default=config.host(), help="default: $FUSION_HOST or 127.0.0.1")
     parser.add_argument("--port", type=int, default=config.port(), help="default: $FUSION_PORT or 7860")
     args = parser.parse_args(argv)
+    errors.configure_logging()
     sys.setswitchinterval(0.001)  # hand the GIL over sooner: short requests wait less behind busy threads
     torch.set_num_threads(1)  # one melody is a few hundred tiny steps: threads only add overhead
     t0 = time.time()

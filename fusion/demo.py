@@ -59,6 +59,9 @@ COMPARE = (-1.0, 0.0, 1.0)  # the fusion slider's positions in the side-by-side 
 PRIMER_BARS = 4  # a continued melody keeps at most its last four bars as the primer
 DURATION_CLASS_NAMES = ("1/16", "1/8 triplet", "1/8", "dotted 1/8", "1/4", "dotted 1/4", "1/2", "dotted 1/2",
                         "whole", "longer")
+#: the same note lengths as short tick labels (the histograms' axis stays readable on a phone)
+DURATION_TICKS = ("1/16", "1/8³", "1/8", "1/8.", "1/4", "1/4.", "1/2", "1/2.", "1", "> 1")
+DURATION_AXIS = "note length (1 = whole note, . = dotted, ³ = triplet)"
 
 
 def check_number(name: str, value, integer: bool = False) -> float | int:
@@ -138,14 +141,19 @@ class Status:
     corpora: tuple[CorpusStatus, ...]  # one per genre read (empty while loading or after a failure)
     judge: str  # "training", "ready" or "unavailable"
     error: str | None  # why the real data or the judge could not be loaded ("Type: message")
+    loading: str | None = None  # what is being read now: one of LOADING_STEPS, None when done
+    loading_seconds: float = 0.0  # how long that step has been running
 
     @property
     def judge_ready(self) -> bool:
         return self.judge == "ready"
 
 
-JUDGE_TRAINING = ("*The automatic judge is being trained on the real data (once per machine, about a "
-                  "minute); its verdict appears with the next melodies.*")
+#: what the background loading does, in order (``Status.loading`` names the step under way)
+LOADING_STEPS = ("jazz", "folk", "judge")
+JUDGE_TRAINING = ("*No verdict yet: the automatic judge is being trained on the real data, which is still "
+                  "loading (once per machine; the progress is at the top of the Demo tab). It judges the "
+                  "melodies made after it is ready.*")
 
 
 def verdict(melodies: list[Melody], judge: judging.Judge | None, ready: bool = True,
@@ -269,6 +277,8 @@ class Demo:
         self.judge: judging.Judge | None = None
         self.loading_error: str | None = None
         self.corpora_ready, self.judge_ready = threading.Event(), threading.Event()
+        self.loading_step: str | None = None  # one of LOADING_STEPS while it runs
+        self.loading_since = time.time()
         if not defer:
             self.start_loading(background)
 
@@ -281,28 +291,40 @@ class Demo:
         else:
             self._load()
 
+    def _step(self, step: str | None) -> None:
+        self.loading_step, self.loading_since = step, time.time()
+
     def _load(self):
         try:
             settings = corpus.Settings()
-            self.corpora = {g: corpus.load(g, settings) for g in ("jazz", "folk")}
+            corpora = {}
+            for g in ("jazz", "folk"):
+                self._step(g)
+                corpora[g] = corpus.load(g, settings)
+            self.corpora = corpora
             self.real_histograms = {g: (features.NPD.histogram(c.windows("test")), duration_classes(c.windows("test")))
                                     for g, c in self.corpora.items()}
             self.corpora_ready.set()
+            self._step("judge")
             self.judge = judging.cached_fit({g: c.windows("train") for g, c in self.corpora.items()},
                                             {g: c.windows("val") for g, c in self.corpora.items()})
         except Exception as exc:  # shown on the page; the generators work without the data
             self.loading_error = f"{type(exc).__name__}: {exc}"
         finally:
+            self._step(None)
             self.corpora_ready.set()
             self.judge_ready.set()
 
     def status(self) -> Status:
-        """What is loaded: the systems, the real data, the judge, and any loading error."""
+        """What is loaded: the systems, the real data, the judge, any loading error, and the
+        loading step under way (with its seconds so far)."""
         corpora = tuple(CorpusStatus(g, c.source, c.read, c.notes, sum(len(v) for v in c.pieces.values()))
                         for g, c in self.corpora.items()) if self.corpora_ready.is_set() else ()
         judge = ("ready" if self.judge is not None else
                  "training" if not self.judge_ready.is_set() else "unavailable")
-        return Status(tuple(self.systems), self.corpora_ready.is_set(), corpora, judge, self.loading_error)
+        step = self.loading_step
+        return Status(tuple(self.systems), self.corpora_ready.is_set(), corpora, judge, self.loading_error, step,
+                      time.time() - self.loading_since if step else 0.0)
 
     def warm_up(self) -> None:
         """One throw-away generation, so the first visitor does not pay plotly's first-figure cost."""
@@ -443,11 +465,14 @@ class Demo:
 
     # what is shown ----------------------------------------------------------------------------
     def histogram_figure(self, melodies: list[Melody], system: str) -> go.Figure:
-        """Pitch-class and note-length histograms of ``melodies`` (bars) over real jazz and folk
-        (lines, held-out test windows). Two panels side by side, built in one go (plotly's
+        """How often each pitch class (tonic C) and each note length occurs in ``melodies`` (grey
+        bars), over real jazz and real folk (lines, held-out test windows) once the real data has
+        loaded; the title says when those reference lines are missing and why. Two panels, one
+        above the other, so that the labels stay readable on a phone; built in one go (plotly's
         make_subplots and per-trace add_trace cost tens of milliseconds)."""
         pcs, durs = list(features.NPD.tick_labels), list(DURATION_CLASS_NAMES)
         name = LABELS.get(system, system)
+        what = "this melody" if len(melodies) == 1 else f"these {len(melodies)} melodies"
         data = [go.Bar(x=pcs, y=features.NPD.histogram(melodies), name=name, marker_color="#7f7f7f"),
                 go.Bar(x=durs, y=duration_classes(melodies), name=name, marker_color="#7f7f7f", showlegend=False,
                        xaxis="x2", yaxis="y2")]
@@ -457,12 +482,21 @@ class Demo:
                 data += [go.Scatter(x=pcs, y=rpc, name=f"real {g}", mode="lines+markers", line=dict(color=colour)),
                          go.Scatter(x=durs, y=rdu, name=f"real {g}", mode="lines+markers", line=dict(color=colour),
                                     showlegend=False, xaxis="x2", yaxis="y2")]
-        layout = go.Layout(
-            height=320, margin=dict(l=40, r=10, t=40, b=40), template="plotly_white", bargap=0.2,
-            legend=dict(orientation="h", y=-0.3), xaxis=dict(domain=[0, 0.45]), xaxis2=dict(domain=[0.55, 1.0]),
-            yaxis2=dict(anchor="x2"),
-            annotations=[dict(text=t, x=x, y=1.08, xref="paper", yref="paper", showarrow=False, font=dict(size=14))
-                         for t, x in (("pitch classes (tonic = C)", 0.22), ("note lengths", 0.78))])
+        if self.real_histograms:
+            title = f"Pitch classes and note lengths of {what}<br>against real jazz and real folk"
+        else:
+            why = "could not be loaded" if self.loading_error else "is still loading"
+            title = f"Pitch classes and note lengths of {what}<br>(no real jazz or folk lines: the real data {why})"
+        small = dict(size=11)
+        layout = go.Layout(  # the title starts below the page's label of the plot (about 30 px) and its tools
+            height=500, margin=dict(l=40, r=10, t=115, b=40), template="plotly_white", bargap=0.2,
+            title=dict(text=title, x=0.5, xanchor="center", y=1 - 42 / 500, yanchor="top", font=dict(size=13)),
+            legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom", font=small),
+            xaxis=dict(title=dict(text="pitch class (tonic = C)", font=small), tickfont=small, automargin=True),
+            yaxis=dict(domain=[0.6, 1.0], tickfont=small, automargin=True),
+            xaxis2=dict(anchor="y2", title=dict(text=DURATION_AXIS, font=small), tickfont=small, automargin=True,
+                        tickmode="array", tickvals=durs, ticktext=list(DURATION_TICKS)),
+            yaxis2=dict(domain=[0.0, 0.36], anchor="x2", tickfont=small, automargin=True))
         return go.Figure(data=data, layout=layout)
 
     def verdict(self, melodies: list[Melody]) -> str:

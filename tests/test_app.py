@@ -60,14 +60,18 @@ def test_api_names_its_parameters(client):
 
 
 def test_generate_endpoint(client):
-    seed, audio, midi_path, roll, hist, verdict, provenance, score_svg, musicxml_path = client.predict(
+    seed, audio, midi_path, roll, hist, verdict, provenance, score_svg, musicxml_path, wav_path = client.predict(
         *SETTINGS, api_name="/generate")
     assert seed == 42
     rate, data = _wav(audio)
     m = midi.midi_to_melody(midi_path)
     seconds = len(data) / rate
-    assert rate == 44100 and m.duration / 2 <= seconds <= 16 + 3  # 8 bars at 120 bpm: at most 16 s + release
+    assert rate == 44100 and 16 <= seconds <= 16 + 3  # 8 bars at 120 bpm: 16 s (the final rest heard) + release
     assert np.sqrt(np.mean(data ** 2)) > 100
+    assert audio.endswith(".mp3") and wav_path.endswith(".wav")  # MP3 for the player, WAV to download
+    wav_rate, wav = wavfile.read(wav_path)
+    assert wav_rate == rate and abs(len(wav) - len(data)) < 0.1 * rate
+    assert Path(audio).stat().st_size * 5 < Path(wav_path).stat().st_size
     assert len(m.notes) >= 1 and m.duration <= 32 + 1e-6
     assert roll["type"] == "plotly" and hist["type"] == "plotly"
     assert "seed **42**" in provenance and "Fusion" in provenance
@@ -398,7 +402,7 @@ def test_a_batch_lists_each_melody_with_its_player_roll_and_verdict(app_url, bro
     page.goto(app_url)
     _settings(page, bars=2, seed=21)
     page.get_by_text("A batch of melodies").click()
-    _slide(page, "batch_k", 3)
+    _slide(page, "k", 3)
     page.click("#batch")
     page.wait_for_selector("#batch_items .listed-melody >> nth=2", timeout=90000)
     assert page.locator("#batch_items .listed-melody").count() == 3

@@ -28,3 +28,14 @@ def test_thumbnail_is_an_inline_svg_with_one_dash_per_note():
     assert svg.startswith("<svg") and svg.count('class="note"') == 3 and "<script" not in svg
     assert svg.count("<line") == 3  # bar lines at 0, 4, 8 beats
     assert pianoroll.thumbnail(Melody(notes=())).count('class="note"') == 0
+
+
+def test_long_titles_wrap_and_wide_melodies_name_fewer_pitches():
+    title = "Ein feste Burg ist unser Gott, a long piece title (real folk)"
+    assert all(len(line) <= 40 for line in pianoroll.wrap(title).split("<br>"))
+    assert pianoroll.wrap(title).replace("<br>", " ") == title
+    assert pianoroll.pitch_ticks(60, 72) == [60, 67, 72]
+    assert pianoroll.pitch_ticks(30, 100) == [36, 48, 60, 72, 84, 96]  # more than three octaves: only the Cs
+    wide = Melody(notes=(Note(30, 0.0, 1.0), Note(100, 1.0, 1.0)))
+    fig = pianoroll.figure(wide, title=title)
+    assert fig.layout.height > 300 and list(fig.layout.yaxis.tickvals) == [36, 48, 60, 72, 84, 96]

@@ -16,6 +16,26 @@ def pitch_name(pitch: int) -> str:
     return f"{PITCH_CLASS_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
+def wrap(text: str, width: int = 40) -> str:
+    """A long title broken into lines of at most about ``width`` characters (plotly does not wrap
+    titles; on a phone a long piece title would run off the picture)."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(lines + ([line] if line else []))
+
+
+def pitch_ticks(lo: int, hi: int) -> list[int]:
+    """The pitches named on the vertical axis: every C and G, or only the Cs when the melody spans
+    more than three octaves (so that the names never crowd into each other)."""
+    classes = (0, 7) if hi - lo <= 36 else (0,)
+    return [p for p in range(lo - 1, hi + 2) if p % 12 in classes]
+
+
 def figure(melody: Melody, title: str = "", boundary: float | None = None) -> go.Figure:
     """One horizontal bar per note (onset to end, at its pitch), bar lines dotted. In a
     continuation, ``boundary`` (beats) is where the player's bars end: their notes are grey, a
@@ -37,10 +57,16 @@ def figure(melody: Melody, title: str = "", boundary: float | None = None) -> go
         shapes.append(dict(type="line", xref="x", yref="paper", x0=boundary, x1=boundary, y0=0, y1=1,
                            line=dict(color="#222", width=2)))
     lo, hi = (min(melody.pitches), max(melody.pitches)) if notes else (60, 72)
-    ticks = [p for p in range(lo - 1, hi + 2) if p % 12 in (0, 7)]
-    fig.update_layout(
-        title=title or None, height=300, margin=dict(l=50, r=10, t=40 if title else 10, b=40),
-        xaxis_title="beats (quarter notes)", yaxis=dict(range=[lo - 1.5, hi + 1.5], tickvals=ticks,
+    ticks = pitch_ticks(lo, hi)
+    pad = max(1.5, 0.06 * (hi - lo))  # room above and below: the lowest name stays clear of the beat numbers
+    title = wrap(title)
+    extra = 18 * title.count("<br>")  # each further title line gets its own room
+    height = 300 + extra
+    fig.update_layout(  # the title starts below the page's label of the plot (about 30 px)
+        title=dict(text=title, font=dict(size=13), yref="container", y=1 - 34 / height, yanchor="top")
+        if title else None,
+        height=height, margin=dict(l=50, r=10, t=60 + extra if title else 30, b=40),
+        xaxis_title="beats (quarter notes)", yaxis=dict(range=[lo - pad, hi + pad], tickvals=ticks,
                                                         ticktext=[pitch_name(p) for p in ticks]),
         bargap=0, showlegend=False, plot_bgcolor="white", shapes=shapes,
         annotations=[] if boundary is None else [dict(x=boundary, y=1, xref="x", yref="paper", text="new bars ▸",
