@@ -446,10 +446,32 @@ def _status(demo: Demo) -> str:
     return "\n\n".join(lines)
 
 
+def _model_card(name: str) -> tuple[str, int]:
+    """(HTML, status) of a system's model card; 404 for a name that is not a trained system."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    from fusion import registry
+
+    card = paths.PROJECT_ROOT / "checkpoints" / name / "README.md"
+    if name not in registry.TRAINED or not card.is_file():
+        return (f"<!doctype html><title>Not found</title><p>No model card for {html.escape(name)!s}. "
+                f"Systems: {', '.join(registry.TRAINED)}.</p>", 404)
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(card.read_text(encoding="utf-8"))
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><title>Model card: {html.escape(name)}</title>'
+            f"<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:1rem auto;padding:0 1rem;"
+            f"line-height:1.45}}table{{border-collapse:collapse;display:block;overflow-x:auto}}"
+            f"td,th{{border:1px solid #ccc;padding:.2rem .5rem;vertical-align:top}}code{{font-size:.9em}}</style>"
+            f'</head><body><p><a href="/">← FusionGAN</a></p>{body}</body></html>', 200)
+
+
 def make_server_app(demo: Demo, database_url: str | None = None):
     """The whole site: the Gradio page at ``/``, the survey at ``/survey``, the researchers'
     results at ``/results`` (``listening_test.web``), on one FastAPI app."""
     from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
 
     from listening_test import db, web
 
@@ -464,6 +486,11 @@ def make_server_app(demo: Demo, database_url: str | None = None):
         st = demo.status()
         return {"systems": list(st.systems), "data_ready": st.data_ready, "judge": st.judge, "error": st.error,
                 "loading": not st.data_ready or st.judge == "training"}
+
+    @api.get("/models/{name}", response_class=HTMLResponse)
+    def model_card(name: str):
+        """A system's model card (``checkpoints/<name>/README.md``) as a page: how it was trained."""
+        return HTMLResponse(*_model_card(name))
 
     page = build_app(demo)
     api.add_middleware(errors.UploadRefusals)

@@ -209,6 +209,11 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def card_url(system: str) -> str:
+    """Where the app serves a system's model card (``checkpoints/<system>/README.md``)."""
+    return f"/models/{system}"
+
+
 def provenance(s: Settings, n: int, primer_note: str = "", training: dict | None = None) -> str:
     """Where melodies come from and how to make them again, in Markdown.
 
@@ -227,15 +232,16 @@ def provenance(s: Settings, n: int, primer_note: str = "", training: dict | None
     Returns
     -------
     str
-        The system (checkpoint, training command and commit, slider weights) and the settings.
+        The system (training command and commit, a link to its model card, slider weights) and
+        the settings.
     """
     if s.system in REAL:
         what = f"{LABELS[s.system]} from the test split (pieces no model trained on), transposed to C"
     else:
         training = training or {}
         commit = training.get("commit", {}).get("commit", "?")[:7]
-        what = (f"{LABELS[s.system]}: checkpoint `checkpoints/{s.system}/` trained by "
-                f"`{training.get('command', '?')}` at commit `{commit}`")
+        what = (f"{LABELS[s.system]}: trained by `{training.get('command', '?')}` at commit `{commit}` "
+                f"([model card]({card_url(s.system)}): how, on what data, for how long)")
         if s.system == MIDPOINT:
             w = slider_weights(s.fusion)
             what += (f"; fusion slider {s.fusion:+.2f} (weights jazz {w[0]:.2f}, {MIDPOINT} {w[1]:.2f}, "

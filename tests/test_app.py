@@ -465,3 +465,17 @@ def test_the_score_on_a_phone_is_the_narrow_layout(app_url, browser):
     _shot(page, "score-phone.png")
     _offline(page)
     page.context.close()
+
+
+def test_the_provenance_links_to_the_model_card_not_to_a_file_path(client, app_url):
+    import urllib.error
+    import urllib.request
+
+    provenance = client.predict(*SETTINGS, api_name="/generate")[6]
+    assert "[model card](/models/fusion)" in provenance and "checkpoints/" not in provenance
+    page = urllib.request.urlopen(app_url + "models/fusion", timeout=30).read().decode()
+    assert "<table>" in page and "preset" in page and "`" not in page  # rendered, not raw Markdown
+    for bad in ("models/nonesuch", "models/..%2F..%2Fapp.py", "models/%3Cscript%3E"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(app_url + bad, timeout=30)
+        assert err.value.code == 404 and b"<script>" not in err.value.read()

@@ -61,7 +61,7 @@ def test_one_melody_with_everything_shown(engine):
     assert len(out.roll.data) == 1 and len(out.roll.data[0].x) == len(m.notes)
     assert {t.name for t in out.histogram.data} >= {"real jazz", "real folk"}
     assert out.verdict.startswith("**The automatic judge hears ") and "P(jazz)" not in out.verdict
-    assert "seed **3**" in out.provenance and "checkpoints/fusion/" in out.provenance
+    assert "seed **3**" in out.provenance and "[model card](/models/fusion)" in out.provenance
     assert set(out.seconds) == {"sample", "audio_midi", "figures", "judge", "score", "total"}
     assert out.musicxml_path.parent == out.midi_path.parent and out.musicxml_path.suffix == ".musicxml"
     from music21 import converter
@@ -233,7 +233,8 @@ def test_verdict_is_a_plain_function():
 def test_provenance_is_a_plain_function():
     s = D.Settings(system=D.MIDPOINT, fusion=-0.5, bars=4, seed=9, instrument="Violin").checked()
     text = D.provenance(s, 3, "Continues a file.", {"command": "python -m fusion train", "commit": {"commit": "abcdef123"}})
-    assert f"checkpoint `checkpoints/{D.MIDPOINT}/` trained by `python -m fusion train` at commit `abcdef1`" in text
+    assert f"trained by `python -m fusion train` at commit `abcdef1` ([model card](/models/{D.MIDPOINT})" in text
+    assert "checkpoints/" not in text  # a link, not a file path
     assert "fusion slider -0.50 (weights jazz 0.50" in text and "seeds 9..11" in text
     assert text.endswith("Continues a file.")
     assert "trained by `?` at commit `?`" in D.provenance(D.Settings(system="gan"), 1)
