@@ -238,18 +238,19 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
         return s.__dict__
 
     # after a run: the session keeps it, the outputs of the other kind of run are cleared --------
-    def after_generate(asked, seed, midi_path, prov, items):
-        """A generated melody joins the session; its link; the batch download and list are cleared."""
+    def after_generate(asked, seed, midi_path, prov, items, wav):
+        """A generated melody joins the session; its link; its WAV download (kept out of the API's
+        answer, which sends the MP3); the batch download and list are cleared."""
         s = Settings(**{**asked, "seed": seed}).checked()
         link = links.query(s)
         items = [*items, session.entry("generate", s.__dict__, Path(midi_path).read_bytes(), prov, link)]
-        return items, None, [], link
+        return items, None, [], link, wav
 
-    def after_continue(asked, seed, midi_path, prov, items):
-        """A continued melody joins the session (no link: it depends on its start); the batch
-        download is cleared."""
+    def after_continue(asked, seed, midi_path, prov, items, wav):
+        """A continued melody joins the session (no link: it depends on its start); its WAV
+        download; the batch download is cleared."""
         s = {**asked, "seed": seed}
-        return [*items, session.entry("continue", s, Path(midi_path).read_bytes(), prov)], None, [], ""
+        return [*items, session.entry("continue", s, Path(midi_path).read_bytes(), prov)], None, [], "", wav
 
     def after_batch(asked, seed, zip_path, prov, items):
         """A batch's melodies join the session; the single melody's player, MIDI file, piano roll,
@@ -335,16 +336,17 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                     link, copy_button, copy_note, session_button, session_file = _share_row()
             compare_outputs = _compare_view()
             controls = [system, fusion, bars, tempo, temperature, seed, randomize, instrument]
-            shown = [seed, audio, midi_file, roll, hist, verdict, provenance, score, musicxml_file, wav_file]
+            wav_made = gr.State(None)  # the WAV beside the player's MP3: shown by the step after the API's
+            shown = [seed, audio, midi_file, roll, hist, verdict, provenance, score, musicxml_file, wav_made]
             single = [audio, midi_file, roll, score, musicxml_file, wav_file]
-            made = [asked, seed, midi_file, provenance, items]  # what the session keeps of a melody
+            made = [asked, seed, midi_file, provenance, items, wav_made]  # what the session keeps of a melody
             go_button.click(check_generate, controls, asked, **QUIET) \
                 .success(generate, controls, shown, api_name="generate") \
-                .success(after_generate, made, [items, batch_file, batch_items, link], **QUIET) \
+                .success(after_generate, made, [items, batch_file, batch_items, link, wav_file], **QUIET) \
                 .success(None, link, link, js=phone.SHOW_MELODY_JS)
             cont_button.click(check_continue, controls + [upload, real], asked, **QUIET) \
                 .success(continue_melody, controls + [upload, real], shown, api_name="continue_melody") \
-                .success(after_continue, made, [items, batch_file, batch_items, link], **QUIET) \
+                .success(after_continue, made, [items, batch_file, batch_items, link, wav_file], **QUIET) \
                 .success(None, link, link, js=phone.SHOW_MELODY_JS)
             batch_button.click(check_batch, controls + [k], asked, **QUIET) \
                 .success(generate_batch, controls + [k], [seed, batch_file, hist, verdict, provenance, batch_items],
