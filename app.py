@@ -489,6 +489,16 @@ def make_server_app(demo: Demo, database_url: str | None = None):
         return {"systems": list(st.systems), "data_ready": st.data_ready, "judge": st.judge, "error": st.error,
                 "loading": not st.data_ready or st.judge == "training"}
 
+    @api.get("/fonts/score-text.css")
+    def score_font():
+        """The music font's text face for the scores' tempo marks (loaded once by the page, cached)."""
+        from fastapi.responses import Response
+
+        from fusion.render import score as engraving
+
+        return Response(engraving.text_font_css(), media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
     @api.get("/models/{name}", response_class=HTMLResponse)
     def model_card(name: str):
         """A system's model card (``checkpoints/<name>/README.md``) as a page: how it was trained."""
@@ -497,7 +507,8 @@ def make_server_app(demo: Demo, database_url: str | None = None):
     page = build_app(demo)
     api.add_middleware(errors.UploadRefusals)
     return gr.mount_gradio_app(api, page, path="/", theme=page.theme_for_launch, max_file_size=MAX_UPLOAD,
-                               allowed_paths=[str(REPORTS)], footer_links=[], show_error=True, css=phone.CSS)
+                               allowed_paths=[str(REPORTS)], footer_links=[], show_error=True, css=phone.CSS,
+                               head='<link rel="stylesheet" href="/fonts/score-text.css">')
 
 
 def main(argv=None) -> None:

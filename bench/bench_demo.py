@@ -1,13 +1,15 @@
 """Demo latency and app start-up.
 
 1. In-process, warm: one 8-bar melody generated, synthesised and plotted (``Demo.generate``: sample,
-   audio, MIDI file, piano roll, histograms, judge), ``--n`` times with different seeds; median and
-   percentiles of the total and of each part. The naive way for comparison: a new synthesizer per
-   call (loading the SoundFont each time) and the checkpoint loaded per call.
+   audio (MP3 for the page, WAV for download), MIDI file, piano roll, histograms, judge, score),
+   ``--n`` times with different seeds; median and percentiles of the total and of each part. The
+   naive way for comparison: a new synthesizer per call (loading the SoundFont each time) and the
+   checkpoint loaded per call. And the page's audio: the MP3 against the 16-bit WAV it replaced
+   (bytes and encoding time).
 2. Over HTTP: ``python app.py`` started as a visitor's machine would start it (seconds until the
    page answers), then ``--n`` ``/generate`` calls through Gradio's REST API (request until the
    complete answer: queue, handler, audio and figure encoding) and ``--n`` through
-   ``gradio_client`` (which also downloads the audio and MIDI files). Client and server share the
+   ``gradio_client`` (which also downloads the MP3, MIDI and MusicXML files). Client and server share the
    machine's two cores.
 
     python bench/bench_demo.py [--n 40] [--json]
@@ -49,7 +51,7 @@ def in_process(n: int) -> dict:
     torch.set_num_threads(1)
     engine = D.Demo(background=False)
     engine.warm_up()
-    parts = {k: [] for k in ("sample", "audio_midi", "figures", "judge", "total")}
+    parts = {k: [] for k in ("sample", "audio_midi", "figures", "judge", "score", "total")}
     for i in range(n):
         out = engine.generate(D.Settings(system="fusion", bars=8, seed=1000 + i, instrument="Alto Sax"))
         for k, v in out.seconds.items():
@@ -64,7 +66,33 @@ def in_process(n: int) -> dict:
             engine.generate(D.Settings(system="fusion", bars=8, seed=1000 + i, instrument="Alto Sax"))
         naive.append(time.perf_counter() - t)
     engine.renderer = shared
-    return {"warm": {k: summary(v) for k, v in parts.items()}, "naive_reload_per_call": summary(naive)}
+    return {"warm": {k: summary(v) for k, v in parts.items()}, "naive_reload_per_call": summary(naive),
+            "page_audio": page_audio(engine, n)}
+
+
+def page_audio(engine, n: int) -> dict:
+    """The page's audio of an 8-bar melody: MP3 (now) against 16-bit WAV (before): median bytes
+    and encoding milliseconds."""
+    import io
+
+    from scipy.io import wavfile
+
+    from fusion.render.audio import encode_mp3, to_int16
+
+    sizes, times = {"mp3": [], "wav": []}, {"mp3": [], "wav": []}
+    for i in range(n):
+        m = engine.systems["fusion"].sample(1, bars=8, seed=4000 + i)[0]
+        audio = engine.renderer.render(m, program=65, tempo=120)
+        t = time.perf_counter()
+        sizes["mp3"].append(len(encode_mp3(audio, engine.renderer.sample_rate)))
+        times["mp3"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        buf = io.BytesIO()
+        wavfile.write(buf, engine.renderer.sample_rate, to_int16(audio))
+        sizes["wav"].append(len(buf.getvalue()))
+        times["wav"].append(time.perf_counter() - t)
+    return {k: {"kb": round(statistics.median(sizes[k]) / 1024, 1), "encode_ms": round(1000 * statistics.median(times[k]), 1)}
+            for k in sizes}
 
 
 def over_http(n: int) -> dict:
@@ -108,15 +136,18 @@ def main() -> None:
         return
     w = result["in_process"]["warm"]
     print("| 8-bar melody | p50 | p90 | p99 |\n|---|---:|---:|---:|")
-    for k in ("sample", "audio_midi", "figures", "judge", "total"):
+    for k in ("sample", "audio_midi", "figures", "judge", "score", "total"):
         print(f"| {k} (in process, warm) | {w[k]['p50_ms']} ms | {w[k]['p90_ms']} ms | {w[k]['p99_ms']} ms |")
     nv = result["in_process"]["naive_reload_per_call"]
     print(f"| naive: checkpoint + SoundFont loaded per call | {nv['p50_ms']} ms | {nv['p90_ms']} ms | {nv['p99_ms']} ms |")
     h = result["http"]["rest_8_bars"]
     print(f"| /generate over HTTP, request to complete answer | {h['p50_ms']} ms | {h['p90_ms']} ms | {h['p99_ms']} ms |")
     h = result["http"]["client_8_bars"]
-    print(f"| /generate via gradio_client, with audio + MIDI downloads | {h['p50_ms']} ms | {h['p90_ms']} ms | {h['p99_ms']} ms |")
+    print(f"| /generate via gradio_client, with MP3 + MIDI + MusicXML downloads | {h['p50_ms']} ms | {h['p90_ms']} ms | {h['p99_ms']} ms |")
     print(f"\napp start (process start to first page answer): {result['http']['start_s']} s")
+    a = result["in_process"]["page_audio"]
+    print(f"page audio of an 8-bar melody: MP3 {a['mp3']['kb']} KB in {a['mp3']['encode_ms']} ms; "
+          f"WAV {a['wav']['kb']} KB in {a['wav']['encode_ms']} ms ({a['wav']['kb'] / a['mp3']['kb']:.1f}x the bytes)")
 
 
 if __name__ == "__main__":

@@ -340,6 +340,9 @@ def test_the_score_shows_the_bars_and_its_musicxml_holds_the_midi_s_notes(app_ur
                            "document.querySelector('#provenance').innerText.includes('seed 11')", timeout=60000)
     page.wait_for_selector("#score .score-wide svg", timeout=30000)
     assert page.locator("#score .score-wide g.measure").count() == 6
+    # the music font's text face (the tempo mark's note) comes once with the page, not in every SVG
+    assert "data:" not in page.locator("#score").inner_html()
+    assert page.evaluate("document.fonts.load('20px Leipzig', '\uE1D5').then(f => f.length)") >= 1
     assert page.locator("#score .score-wide").is_visible() and not page.locator("#score .score-narrow").is_visible()
     box, column = page.locator("#score .score-wide").bounding_box(), page.locator("#roll").bounding_box()
     assert box["width"] <= column["width"] + 1 and box["height"] > 50  # the score fits the column
