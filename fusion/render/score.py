@@ -152,7 +152,7 @@ def score_stream(melody: Melody, length: float | None = None, boundary: float | 
     -------
     music21.stream.Score
     """
-    from music21 import bar as m21bar, expressions, metadata, meter, note, stream, tempo, tie
+    from music21 import bar as m21bar, clef, expressions, metadata, meter, note, stream, tempo, tie
 
     ticks = melody.to_ticks()
     one_bar, (num, den) = bar_ticks(melody)
@@ -160,13 +160,22 @@ def score_stream(melody: Melody, length: float | None = None, boundary: float | 
     end = max(one_bar, math.ceil(end / one_bar) * one_bar)
     cut = None if boundary is None else round(boundary * TICKS_PER_BEAT)
     k = _key(melody)
-    part = stream.Part()
+    # the measures are built here, bar by bar (every piece below lies within one bar): music21's
+    # makeMeasures would copy the whole stream and cost two thirds of the score's time
+    measures = [stream.Measure(number=i + 1) for i in range(end // one_bar)]
     signature = meter.TimeSignature(f"{num}/{den}")
     signature.beamSequence = copy.deepcopy(signature.beatSequence)  # beams join one beat's notes only
     beat = Fraction(signature.beatDuration.quarterLength)
-    part.insert(0, signature)
-    part.insert(0, k)
-    part.insert(0, tempo.MetronomeMark(number=round(melody.tempo), referent=1.0))
+    first = measures[0]
+    first.insert(0, clef.bestClef(stream.Stream([note.Note(p) for p, _, _ in ticks]) if ticks else stream.Stream(),
+                                  recurse=True))
+    first.insert(0, k)
+    first.insert(0, signature)
+    first.insert(0, tempo.MetronomeMark(number=round(melody.tempo), referent=1.0))
+
+    def place(element, tick: int) -> None:
+        """Put ``element`` at ``tick`` (from the start), in its bar."""
+        measures[tick // one_bar].insert(Fraction(tick % one_bar, TICKS_PER_BEAT), element)
     events, t = [], 0  # (pitch or None for a rest, onset tick, length in ticks)
     for pitch, onset, dur in ticks:
         if onset > t:
@@ -185,17 +194,19 @@ def score_stream(melody: Melody, length: float | None = None, boundary: float | 
                 n.tie = tie.Tie("start" if i == 0 else "stop" if i == len(parts) - 1 else "continue")
             if pitch is not None and cut is not None and onset < cut:
                 n.style.color = PRIMER_COLOUR
-            part.insert(Fraction(at, TICKS_PER_BEAT), n)
+            place(n, at)
             at += piece
     if cut is not None and 0 < cut < end:
         words = expressions.TextExpression(NEW_BARS)
         words.placement = "above"
-        part.insert(Fraction(cut, TICKS_PER_BEAT), words)
-    measured = part.makeMeasures()
+        place(words, cut)
     if cut is not None and 0 < cut < end and cut % one_bar == 0:
-        measured.getElementsByClass("Measure")[cut // one_bar - 1].rightBarline = m21bar.Barline("double")
-    for measure in measured.getElementsByClass("Measure"):
+        measures[cut // one_bar - 1].rightBarline = m21bar.Barline("double")
+    measures[-1].rightBarline = m21bar.Barline("final")
+    measured = stream.Part()
+    for measure in measures:
         _brackets_per_beat(measure, beat)
+        measured.append(measure)
     measured.makeBeams(inPlace=True)
     score = stream.Score([measured])
     score.insert(0, metadata.Metadata(title=melody.title or "melody"))
@@ -264,13 +275,25 @@ def text_font_css() -> str:
 
 def svg(xml: str, options: dict | None = None) -> list[str]:
     """MusicXML engraved by verovio: one SVG document per page (usually one page)."""
+    return svg_layouts(xml, [options or {}])[0]
+
+
+def svg_layouts(xml: str, layouts: list[dict]) -> list[list[str]]:
+    """The MusicXML engraved once per layout (options over :data:`VEROVIO_OPTIONS`), read by
+    verovio once and laid out again for each further layout: per layout, its SVG pages."""
+    out = []
     with _VEROVIO_LOCK:
         tk = _toolkit()
-        tk.resetOptions()
-        tk.setOptions({**VEROVIO_OPTIONS, **(options or {})})
-        if not tk.loadData(xml):
-            raise ScoreError("the score could not be engraved (verovio refused the MusicXML)")
-        return [tk.renderToSVG(page) for page in range(1, tk.getPageCount() + 1)]
+        for i, options in enumerate(layouts):
+            tk.resetOptions()
+            tk.setOptions({**VEROVIO_OPTIONS, **options})
+            if i == 0:
+                if not tk.loadData(xml):
+                    raise ScoreError("the score could not be engraved (verovio refused the MusicXML)")
+            else:
+                tk.redoLayout()
+            out.append([tk.renderToSVG(page) for page in range(1, tk.getPageCount() + 1)])
+    return out
 
 
 def engrave(melody: Melody, length: float | None = None, boundary: float | None = None) -> tuple[str, list[str]]:
@@ -292,8 +315,8 @@ def html(xml: str, layouts: tuple[str, ...] = ("wide", "narrow")) -> str:
     the narrow one on phones (a CSS media query; one layout is shown everywhere when only one is
     asked for). Each layout scrolls sideways rather than shrinking below a readable size."""
     blocks = []
-    for name in layouts:
-        pages = "".join(f'<div class="score-page">{page}</div>' for page in svg(xml, LAYOUTS[name]))
+    for name, engraved in zip(layouts, svg_layouts(xml, [LAYOUTS[name] for name in layouts])):
+        pages = "".join(f'<div class="score-page">{page}</div>' for page in engraved)
         blocks.append(f'<div class="score-{name}" data-layout="{name}">{pages}</div>')
     both = len(layouts) > 1
     style = (".fusion-score{overflow-x:auto;background:#fff;border-radius:4px}"
