@@ -525,7 +525,6 @@ def main(argv=None) -> None:
     torch.set_num_threads(1)  # one melody is a few hundred tiny steps: threads only add overhead
     t0 = time.time()
     demo = Demo(defer=True)  # the real data and the judge are read once the page is up
-    demo.warm_up()
     server = uvicorn.Server(uvicorn.Config(make_server_app(demo), host=args.host, port=args.port,
                                            log_level="warning", timeout_graceful_shutdown=5))
 
@@ -534,6 +533,7 @@ def main(argv=None) -> None:
             time.sleep(0.05)
         print(f"FusionGAN ready in {time.time() - t0:.1f} s on http://{args.host}:{args.port} "
               f"(survey: /survey, results: /results)", flush=True)
+        demo.warm_up()  # one throw-away melody (plotly's, music21's and verovio's first calls), after the page is up
         demo.start_loading()
 
     threading.Thread(target=when_up, daemon=True).start()
