@@ -247,3 +247,20 @@ def test_status_says_what_is_loaded(engine):
     assert st.data_ready and st.error is None and st.judge == "ready" and st.judge_ready
     assert [c.genre for c in st.corpora] == ["jazz", "folk"]
     assert all(c.read >= c.kept > 0 and c.notes > 0 for c in st.corpora)
+
+
+def test_an_uploaded_file_is_continued_from_its_last_note(tmp_path):
+    """A file whose music ends mid-bar (17.5 beats): the primer is the last four bars up to that
+    end, so no note is dropped, and it spans whole bars, so the new bars start on a bar line."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    piano = pretty_midi.Instrument(program=0)
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    piano.notes += [pretty_midi.Note(90, scale[i % 8], i * 0.5, i * 0.5 + 0.25) for i in range(18)]  # a note on each beat, the last ending at 17.5
+    pm.instruments.append(piano)
+    pm.write(str(tmp_path / "tune.mid"))
+    primer, back = D.Demo.primer_from_midi(str(tmp_path / "tune.mid"))
+    assert primer.span == 16 and primer.notes[-1].onset == 13.0  # beats 4..20 of the file, shifted to 0
+    assert len(primer.notes) == 14  # the notes of beats 4..17.5; before, bars 0..16 were kept and 17.5 lost
+    assert D.primer_end(primer) == 16
