@@ -1,5 +1,6 @@
 """The statistics critic (fusion.model.stats_critic): its features read a melody's global
 statistics correctly, and trained with the penalty it is 1-Lipschitz in them and tells genres apart."""
+import pytest
 import torch
 
 from fusion.data.tokens import Vocabulary
@@ -48,6 +49,7 @@ def test_features_are_the_same_whatever_the_padding():
     assert torch.allclose(one[0], both[0])
 
 
+@pytest.mark.slow  # 300 critic steps: about 20 s
 def test_trained_with_the_penalty_it_is_lipschitz_and_tells_the_genres_apart():
     torch.manual_seed(0)
     critic = StatsCritic(G)
@@ -64,4 +66,5 @@ def test_trained_with_the_penalty_it_is_lipschitz_and_tells_the_genres_apart():
         opt.step()
     norms = input_gradient_norms(critic, jazz, folk)
     assert 0.7 < float(norms.mean()) < 1.3
-    assert float(critic(jazz).mean() - critic(folk).mean()) > 0.1
+    with torch.no_grad():
+        assert float(critic(jazz).mean() - critic(folk).mean()) > 0.1
