@@ -126,6 +126,20 @@ class App:
             raise
         return time.perf_counter() - t0
 
+    def wait_settled(self, timeout: float = 300.0) -> None:
+        """Wait until the app's background work is done (``/healthz`` says it is not loading: the
+        warm-up melody, the corpora, the judge), so that what a test times is the app alone."""
+        import json
+
+        deadline = time.time() + timeout
+        while True:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=10) as r:
+                if not json.load(r)["loading"]:
+                    return
+            if time.time() > deadline:
+                raise AppDidNotStart(f"{self.url} was still loading after {timeout:.0f} s")
+            time.sleep(0.5)
+
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM, and wait up to ``timeout`` seconds for the process to end."""
         if self.proc.poll() is None:
