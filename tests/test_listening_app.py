@@ -179,7 +179,11 @@ def test_the_paper_profile_reproduces_the_papers_fusion_levels(sqlite_app):
     assert 0.55 < table["qualification_accuracy"] < 0.78  # the paper's 66.5%
     for row in table["table"]:
         if row["paper_fl"] is not None:
-            assert row["fl_ci_low"] <= row["paper_fl_recomputed"] <= row["fl_ci_high"], row
+            # each row's 95% interval misses the truth 5% of the time, so one of six rows would miss
+            # in a quarter of the runs (seen once); the interval widened by its half-width on each
+            # side (about +-4 standard errors) misses in about 1 of 10,000 rows
+            half = (row["fl_ci_high"] - row["fl_ci_low"]) / 2
+            assert row["fl_ci_low"] - half <= row["paper_fl_recomputed"] <= row["fl_ci_high"] + half, row
 
 
 @pytest.mark.data
