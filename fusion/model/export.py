@@ -33,6 +33,11 @@ def sampling_rule(name: str, extra: dict) -> dict:
                 "scores": extra["mle_t"]["scores"]}
     if name == "rl":
         return {"combine": "choice"}
+    if name == "blend" and "blend_tilt" in extra:
+        t = extra["blend_tilt"]
+        return {"tilt": t["tilt"], "target": t["target"], "candidates": t["tilt"]["group"],
+                "teacher_tilt": extra.get("blend_teacher_tilt", {}),
+                "chosen_by": "the midpoint of the genres' training statistics (fusion.model.tilt)"}
     return {}
 
 
@@ -65,6 +70,23 @@ def card(name: str, config: dict) -> str:
                   f"{rule['chosen_by']} (genre critics and validation likelihood; never the judge) among: "
                   + ", ".join(f"T = {k}: R = {v['R']:.3f}, val NLL {v.get('val_nll', float('nan')):.3f}"
                               for k, v in rule["scores"].items()) + "."]
+    elif "tilt" in rule:
+        rep = rule["tilt"]["report"]
+        gaps = " ".join(f"{f}: {rep['gaps_before'][f]:.3f} -> {rep['gaps_after'][f]:.3f}"
+                        + (f" (held out {rep['held_out_gaps_before'][f]:.3f} -> {rep['held_out_gaps_after'][f]:.3f})"
+                           if "held_out_gaps_after" in rep else "") + ";" for f in rep["gaps_before"])
+        teach = rule.get("teacher_tilt", {})
+        lines += ["", "## Sampling", "", f"Each melody is one of {rule['candidates']} candidates, drawn with "
+                  "probability softmax(lambda . phi) among them: an exponential tilt toward the midpoint of real "
+                  "jazz and real folk (training windows) on note durations, pitch classes, IOI-class and "
+                  f"pitch-class transitions (`fusion/model/tilt.py`; rho {rep['rho']:g}, effective candidates "
+                  f"{rep['ess_share'] * rule['candidates']:.1f} of {rule['candidates']}). Distance from the midpoint "
+                  f"(|h - h*| / |h_jazz - h_folk|; a genre itself is about 0.5), without -> with the tilt: {gaps[:-1]}."]
+        if teach:
+            lines += ["", f"The teacher ({teach['melodies']} product-of-experts melodies) was tilted the same way "
+                      f"(rho {teach['rho']:g}, effective share {teach['ess_share']:.2f}): "
+                      + "; ".join(f"{f}: {teach['gaps_before'][f]:.3f} -> {teach['gaps_after'][f]:.3f}"
+                                  for f in teach["gaps_before"]) + "."]
     for stage, recs in config.get("rounds", {}).items():
         cols = [c for c in ("param_l2_from_start", "param_max_from_start", "val_nll_jazz", "val_nll_folk", "R",
                             "w_D_F", "w_D_A", "w_D_B", "balance_D_A", "balance_D_B") if c in recs[-1]]

@@ -69,12 +69,18 @@ class Preset:
     mle_temperatures: tuple = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
     temperature_nll_tolerance: float = 0.05  # nats/token above the best temperature's validation NLL
     # blend
-    blend_teacher: int = 8192  # product-of-experts melodies: warm start and MLE anchor
+    blend_teacher: int = 16384  # product-of-experts melodies: warm start and MLE anchor, tilted
     blend_warm_steps: int = 600
     blend_rounds: int = 8
     blend_g_steps: int = 25
     blend_lr: float = 1e-4
     blend_mle_weight: float = 0.5
+    # the midpoint of the genres' statistics (fusion.model.tilt): the teacher is tilted toward it,
+    # and Blend keeps one of ``blend_candidates`` melodies by a tilt fitted on its own melodies
+    blend_tilt_windows: int = 8192  # training windows per genre that measure the midpoint
+    blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
+    blend_candidates: int = 32
+    blend_tilt_min_ess: float = 0.25
     window_beats: int = 16
     seed: int = 0
 
@@ -120,5 +126,6 @@ PRESETS = {
         genre_critic_steps=4, genre_critic_stats_steps=4, negatives_pool=16, calibration_windows=16, select_samples=8,
         poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
+        blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4,
     ),
 }

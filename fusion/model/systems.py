@@ -5,7 +5,9 @@ A checkpoint folder holds
 * ``config.json``   -- the system's kind, model sizes, preset, training facts, and ``sampling``:
   how its members make one melody (``{"combine": "choice"}``: each melody from one member drawn at
   random, RL; ``{"combine": "product", "weights": [w, 1 - w]}``: every token from the product of
-  the members' distributions, PoE) and a ``temperature`` the system is sampled at (MLE tuned);
+  the members' distributions, PoE), a ``temperature`` the system is sampled at (MLE tuned), or
+  ``{"tilt": ..., "candidates": k}``: each melody is one of k candidates chosen by an exponential
+  tilt toward the midpoint of the genres' statistics (Blend, :mod:`fusion.model.tilt`);
 * ``vocab.json``    -- the token vocabulary (:class:`fusion.data.tokens.Vocabulary`);
 * ``weights.safetensors`` -- generator weights (LSTM systems; RL and PoE have two members,
   prefixed ``member0.`` and ``member1.``), or ``distribution.json`` for RM and MC;
@@ -30,6 +32,7 @@ from fusion.model.generator import Generator, GeneratorConfig
 from fusion.model.grammar import PHRASE, Grammar, Phrase
 from fusion.melody import TICKS_PER_BEAT, Melody
 from fusion.model.sampling import sample as sample_tokens
+from fusion.model.tilt import Tilt
 from fusion.data.tokens import Vocabulary
 
 #: system name -> (trainer module keys, one-line description), derived from the registry
@@ -139,6 +142,9 @@ class System:
                                      top_k=top_k, generator=gen, primer=primer_ids, combine="product", phrase=phrase)
                 mels = [self.vocab.decode(s) for s in seqs.tolist()]
                 return self._named(mels, seed, beats_per_bar, meta)
+            if "tilt" in rule:
+                return self._named(self._tilted(rule, n, ticks, temperature, top_k, seed, primer_ids, phrase),
+                                   seed, beats_per_bar, meta)
             rng = random.Random(seed)
             member = [rng.randrange(len(self.models)) for _ in range(n)]
             rows: list = [None] * n
@@ -153,6 +159,24 @@ class System:
                     rows[i] = s
             mels = [self.vocab.decode(s) for s in rows]
         return self._named(mels, seed, beats_per_bar, meta)
+
+    def _tilted(self, rule: dict, n: int, ticks: int, temperature: float, top_k: int, seed: int,
+                primer_ids: list[int], phrase: Phrase | None, chunk: int = 64) -> list[Melody]:
+        """Blend's decoding rule: each melody is one of ``candidates`` drawn from the model, chosen
+        with probability softmax(lambda . phi) among them (:mod:`fusion.model.tilt`; with a primer,
+        the whole melody's statistics count)."""
+        fitted = Tilt.from_dict(rule["tilt"])
+        k = int(rule["candidates"])
+        gen = torch.Generator().manual_seed(seed * 1009)
+        pick = torch.Generator().manual_seed(seed * 1009 + 1)
+        out: list[Melody] = []
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            seqs = sample_tokens(self.models, [1.0], m * k, ticks, self.grammar, temperature=temperature, top_k=top_k,
+                                 generator=gen, primer=primer_ids, phrase=phrase)
+            cands = [self.vocab.decode(s) for s in seqs.tolist()]
+            out += [cands[i] for i in fitted.choose(cands, k, pick)]
+        return out
 
     def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
         return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",

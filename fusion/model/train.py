@@ -49,7 +49,7 @@ from tqdm import tqdm
 
 from fusion import registry
 from fusion.data import corpus
-from fusion.model import blend, losses, rollout
+from fusion.model import blend, losses, rollout, tilt
 from fusion.model.baselines import NoteDistribution
 from fusion.model.critic import Critic, gradient_penalty, input_gradient_norms, pad_to
 from fusion.model.generator import Generator
@@ -376,11 +376,16 @@ class Trainer:
                 **{f"mean_{k}": round(v.mean().item(), 4) for k, v in d.items()}}
 
     def anchor_batch(self, anchor, n: int) -> torch.Tensor:
-        """A batch for the MLE anchor: training windows of a domain (jazz, folk, both) or rows of
-        a tensor of token sequences (the blend stage's product-of-experts melodies)."""
+        """A batch for the MLE anchor: training windows of a domain (jazz, folk, both), rows of
+        a tensor of token sequences, drawn uniformly, or a pair (tensor, weights), rows drawn with
+        probability proportional to their weight (the blend stage's tilted teacher)."""
         if isinstance(anchor, str):
             return self.data.batch(anchor, n, self.rng)
-        idx = torch.randint(len(anchor), (n,), generator=self.tgen, device=anchor.device)
+        if isinstance(anchor, tuple):
+            anchor, weights = anchor
+            idx = torch.multinomial(weights, n, replacement=True, generator=self.tgen)
+        else:
+            idx = torch.randint(len(anchor), (n,), generator=self.tgen, device=anchor.device)
         rows = anchor[idx]
         keep = int((rows != self.vocab.pad_id).sum(1).max())
         return rows[:, :keep]
@@ -660,10 +665,14 @@ class Trainer:
         p = self.preset
         w = self.extra["poe"]["weight"]
         teachers = [self.modules["G_POE_A"], self.modules["G_POE_B"]]
-        pool = []
-        for _ in tqdm(range(max(1, p.blend_teacher // 256)), desc="blend: teacher melodies", disable=not self.progress):
-            pool.append(self.fake(teachers, min(256, p.blend_teacher), (w, 1 - w), "product"))
-        teacher = self._stack(pool)
+        target = self.midpoint()
+        pool = self._melodies(teachers, (w, 1 - w), "product", p.blend_teacher, "blend: teacher melodies")
+        counts = tilt.count_matrices(self._decode(pool), target.names)
+        fitted = tilt.fit(counts, target, len(pool), p.blend_tilt_min_ess)
+        weights = tilt.group_weights(torch.as_tensor(fitted.log_weights(counts)), len(pool)).float().to(self.device)
+        self.log({"stage": "blend", "phase": "teacher_tilt", **fitted.report})
+        self.extra["blend_teacher_tilt"] = fitted.report
+        teacher = (pool, weights)
         g = self.modules["G_BLEND"] = copy.deepcopy(self.modules["G_MLE"])
         start = copy.deepcopy(g.state_dict())
         opt = torch.optim.Adam(g.parameters(), lr=p.mle_lr / 3)
@@ -688,6 +697,37 @@ class Trainer:
             rec = self._round_report("blend", r, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0))
         bar.close()
         self.extra["final"]["blend:R"] = rec["R"]
+        # the decoding rule: one of blend_candidates melodies, by a tilt fitted on G_BLEND's own
+        k = p.blend_candidates
+        own = self._decode(self._melodies([g], (1.0,), "mixture", p.blend_tilt_fit + p.blend_tilt_fit // 4,
+                                          "blend: decoding tilt"))
+        fit_on, held = own[: p.blend_tilt_fit], own[p.blend_tilt_fit:]
+        decoding = tilt.fit(tilt.count_matrices(fit_on, target.names), target, k, p.blend_tilt_min_ess,
+                            held_out=tilt.count_matrices(held, target.names))
+        self.log({"stage": "blend", "phase": "decoding_tilt", **decoding.report})
+        self.extra["blend_tilt"] = {"tilt": decoding.to_dict(), "target": target.to_dict()}
+
+    def midpoint(self) -> tilt.Target:
+        """The midpoint of real jazz and real folk (``blend_tilt_windows`` training windows of
+        each, a fixed random choice) on the tilt's features (:mod:`fusion.model.tilt`)."""
+        n = self.preset.blend_tilt_windows
+        pick = random.Random(0)
+        real = {}
+        for genre in ("jazz", "folk"):
+            seqs = self.data.seqs[genre, "train"]
+            chosen = pick.sample(seqs, n) if len(seqs) > n else seqs
+            real[genre] = [self.vocab.decode(s) for s in chosen]
+        return tilt.Target.between(real["jazz"], real["folk"])
+
+    @torch.no_grad()
+    def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
+        """``n`` melodies (token rows) of ``models``, in batches of 256."""
+        batches = [self.fake(models, min(256, n - i), weights, combine) for i in
+                   tqdm(range(0, n, 256), desc=desc, disable=not self.progress)]
+        return self._stack(batches)
+
+    def _decode(self, seqs: torch.Tensor) -> list:
+        return [self.vocab.decode(row) for row in seqs.tolist()]
 
     def five_sets(self) -> dict:
         """Fresh batches of the five inputs of Eq. 1."""
