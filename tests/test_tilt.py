@@ -1,0 +1,106 @@
+"""The exponential tilt toward the midpoint of the genres' statistics (fusion.model.tilt): the
+target, the fit of Eq. (1) for a pool and for groups of candidates, the resampling rule, and
+Blend's decoding with it."""
+import numpy as np
+import pytest
+import torch
+
+from fusion.melody import Melody
+from fusion.model import tilt
+
+
+def even(pitch_cycle, dur, beats=16):
+    """A melody of equal notes of ``dur`` beats, cycling through ``pitch_cycle``."""
+    n = int(beats / dur)
+    return Melody.from_notes([(pitch_cycle[i % len(pitch_cycle)], i * dur, dur) for i in range(n)])
+
+
+JAZZ = [even((61, 63, 66), 0.5)] * 20  # eighths on black keys
+FOLK = [even((60, 62, 64), 1.0)] * 20  # quarters on white keys
+
+
+def test_target_is_the_midpoint_and_each_genre_half_a_spread_from_it():
+    t = tilt.Target.between(JAZZ, FOLK)
+    assert set(t.names) == set(tilt.FEATURE_NAMES)
+    dd = t.mid["dd"]
+    assert dd.sum() == pytest.approx(1.0)
+    assert dd[5] == pytest.approx(0.5) and dd[11] == pytest.approx(0.5)  # 6 ticks (eighth), 12 (quarter)
+    for genre in (JAZZ, FOLK):
+        gaps = t.gaps(tilt.count_matrices(genre))
+        assert all(g == pytest.approx(0.5) for g in gaps.values())
+    back = tilt.Target.from_dict(t.to_dict())
+    assert np.allclose(back.mid["npd"], t.mid["npd"]) and back.spread == t.spread
+
+
+def pool(n=400, seed=0):
+    """A product-of-experts-like pool: mostly melodies in between (the shared eighths), some of
+    each genre, in random order."""
+    rng = np.random.default_rng(seed)
+    kinds = [even((60, 62, 64), 0.5), even((61, 63, 66), 1.0), *JAZZ[:1], *FOLK[:1]]
+    p = np.array([0.6, 0.2, 0.1, 0.1])
+    return [kinds[i] for i in rng.choice(4, size=n, p=p)]
+
+
+def test_fit_on_a_pool_moves_its_statistics_to_the_midpoint():
+    target = tilt.Target.between(JAZZ, FOLK)
+    counts = tilt.count_matrices(pool())
+    fitted = tilt.fit(counts, target, group=400, min_ess=0.1)
+    r = fitted.report
+    assert r["ess_share"] >= 0.1
+    assert sum(r["gaps_after"].values()) < 0.5 * sum(r["gaps_before"].values())
+    w = tilt.group_weights(torch.as_tensor(fitted.log_weights(counts)), 400).numpy()
+    assert w.sum() == pytest.approx(1.0)
+    assert target.gaps(counts, w) == r["gaps_after"]
+
+
+def test_a_stricter_effective_sample_size_keeps_more_melodies_and_moves_less():
+    target = tilt.Target.between(JAZZ, FOLK)
+    counts = tilt.count_matrices(pool())
+    loose = tilt.fit(counts, target, group=400, min_ess=0.05)
+    strict = tilt.fit(counts, target, group=400, min_ess=0.9)
+    assert strict.report["ess_share"] >= loose.report["ess_share"]
+    assert strict.report["rho"] >= loose.report["rho"]
+    assert sum(strict.report["gaps_after"].values()) >= sum(loose.report["gaps_after"].values()) - 1e-9
+
+
+def test_fit_for_groups_of_candidates_reports_held_out_gaps():
+    target = tilt.Target.between(JAZZ, FOLK)
+    fitted = tilt.fit(tilt.count_matrices(pool(seed=1)), target, group=8, min_ess=0.25,
+                      held_out=tilt.count_matrices(pool(n=160, seed=2)))
+    r = fitted.report
+    assert r["group"] == 8 and r["held_out"] == 160
+    assert sum(r["held_out_gaps_after"].values()) < sum(r["held_out_gaps_before"].values())
+    with pytest.raises(ValueError, match="group"):
+        tilt.fit(tilt.count_matrices(pool(n=5)), target, group=8)
+
+
+def test_choose_draws_one_per_group_reproducibly_and_prefers_the_tilted():
+    target = tilt.Target.between(JAZZ, FOLK)
+    fitted = tilt.fit(tilt.count_matrices(pool()), target, group=400, min_ess=0.1)
+    # groups of four: three shared-eighth melodies and one between-genre one (half eighths, half quarters)
+    between = Melody.from_notes([(60 + (i % 3), i * 0.75, 0.5 if i % 2 else 1.0) for i in range(16)])
+    groups = [even((60, 62, 64), 0.5)] * 3 + [between]
+    cands = groups * 50
+    a = fitted.choose(cands, 4, torch.Generator().manual_seed(3))
+    b = fitted.choose(cands, 4, torch.Generator().manual_seed(3))
+    assert a == b and len(a) == 50
+    assert all(4 * g <= i < 4 * g + 4 for g, i in enumerate(a))
+    with pytest.raises(ValueError, match="groups of 4"):
+        fitted.choose(cands[:6], 4, torch.Generator())
+    back = tilt.Tilt.from_dict(fitted.to_dict())
+    assert back.choose(cands, 4, torch.Generator().manual_seed(3)) == a
+
+
+def test_shipped_blend_samples_through_its_tilt():
+    from fusion.model import systems
+
+    if "blend" not in systems.available():
+        pytest.skip("no blend checkpoint")
+    s = systems.load_generator("blend")
+    rule = s.config["sampling"]
+    assert rule["candidates"] >= 2 and set(rule["tilt"]["lambda"]) == set(tilt.FEATURE_NAMES)
+    one = s.sample(6, bars=4, seed=11)
+    assert one == s.sample(6, bars=4, seed=11)
+    assert all(m.span == 16 for m in one)
+    report = rule["tilt"]["report"]
+    assert sum(report["held_out_gaps_after"].values()) < sum(report["held_out_gaps_before"].values())
