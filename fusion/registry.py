@@ -83,8 +83,10 @@ SPECS: tuple[Spec, ...] = (
          critics=("fusion:D_F", "fusion:D_F:balance", "fusion:D_A", "fusion:D_B"), listening_test=True),
     Spec("blend", "Blend (fuses within each melody)", "Blend", "new",
          "Blend generator: warm-started on product-of-experts melodies, then policy gradient with a per-melody "
-         "reward that both genre critics must give the same melody, in each half (docs/method.md, 'Blend')",
-         modules=("G_BLEND",), stages=(*_GENRE_CRITICS, "poe", "blend"),
+         "reward that both genre critics must give the same melody, in each half; each melody is one of 64 "
+         "candidates, drawn by a tilt toward a higher reward and the midpoint of the genres' statistics "
+         "(docs/method.md, 'Blend')",
+         modules=("G_BLEND",), stages=(*_GENRE_CRITICS, "poe", "blend", "blend_decoding"),
          critics=("genre_critics:C_A", "genre_critics:C_B"), listening_test=True),
     Spec("jazz", "Jazz generator (G_A)", "G_A (jazz)", "genre",
          "Jazz generator G_A after fusion training (Eq. 14)",

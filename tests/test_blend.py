@@ -93,3 +93,22 @@ def test_pure_melodies_earn_less_than_a_medley_and_a_medley_less_than_a_blend(se
     assert r[3] > r[2] + 0.2
     parts = blend.reward_parts(ca, cb, cal, batch([medley]), G)
     assert float(parts["fuse_whole"][0]) > 0.4 and float(parts["fuse_first"][0]) < 0.1  # the halves expose it
+
+
+def test_reward_object_survives_a_checkpoint_round_trip():
+    from fusion.model.critic import Critic, CriticConfig
+    from fusion.model.stats_critic import StatsCritic
+
+    torch.manual_seed(0)
+    vocab = Vocabulary()
+    grammar = Grammar(vocab)
+    ca, cb = (Critic(CriticConfig(embed=8, widths=(1, 2, 3), filters=4), pad_id=vocab.pad_id).eval() for _ in range(2))
+    sa, sb = StatsCritic(grammar).eval(), StatsCritic(grammar).eval()
+    cal = blend.Calibration({(k, p, g): float(i) for i, (k, p, g) in enumerate(
+        (k, p, g) for k in ("A", "B", "SA", "SB") for p in blend.PIECES for g in ("jazz", "folk"))})
+    made = blend.Reward(ca, cb, cal, grammar, (sa, sb))
+    seq = torch.tensor([vocab.encode(Melody.from_notes([(60 + i % 5, i * 0.5, 0.5) for i in range(16)]), bos_eos=True)])
+    back = blend.Reward.from_checkpoint(made.to_config(), made.tensors(), grammar)
+    assert set(made.tensors()) == {k for k in made.tensors() if k.split(".")[1] in ("C_A", "C_B", "S_A", "S_B")}
+    assert torch.allclose(back(seq), made(seq))
+    assert back.calibration.means == cal.means

@@ -54,3 +54,11 @@ def test_ground_costs():
     assert np.allclose(c, c.T) and np.all(np.diag(c) == 0)
     k = F.IOI_TRANSITION.cost
     assert k[0, 1] == pytest.approx(np.log2(1 / 3) - np.log2(1 / 4))  # 16th -> 16th vs 16th -> triplet 8th
+
+
+def test_ioi_classes_agree_with_ioi_class_on_every_length():
+    from fusion.evaluation.features import ioi_class, ioi_classes
+
+    lengths = np.arange(0, 8 * 12 + 1)
+    assert list(ioi_classes(lengths)) == [ioi_class(int(n)) for n in lengths]
+    assert ioi_classes([]).shape == (0,)

@@ -104,3 +104,69 @@ def test_shipped_blend_samples_through_its_tilt():
     assert all(m.span == 16 for m in one)
     report = rule["tilt"]["report"]
     assert sum(report["held_out_gaps_after"].values()) < sum(report["held_out_gaps_before"].values())
+
+
+def test_fit_with_reward_raises_the_mean_reward_within_its_effective_sample_floor():
+    target = tilt.Target.between(JAZZ, FOLK)
+    mels = pool(n=800, seed=3)
+    counts = tilt.count_matrices(mels)
+    rng = np.random.default_rng(4)
+    # a reward that prefers the quarter-note melodies, with noise: the tilt must raise its mean
+    rewards = np.array([0.3 if m.notes[0].duration == 1.0 else 0.1 for m in mels]) + rng.normal(0, 0.05, len(mels))
+    loose = tilt.fit_with_reward(counts, rewards, target, group=16, min_ess=0.25, total_min_ess=0.1)
+    strict = tilt.fit_with_reward(counts, rewards, target, group=16, min_ess=0.25, total_min_ess=0.2)
+    for fitted, floor in ((loose, 0.1), (strict, 0.2)):
+        r = fitted.report
+        assert fitted.beta == r["beta"] > 0
+        assert r["ess_share"] >= floor
+        assert r["reward_after"] > r["reward_before"]
+        assert r["ess_share_stats"] >= 0.25
+        assert list(r["betas_tried"])[0] == str(tilt.BETA_GRID[0])
+    assert loose.beta >= strict.beta
+    assert loose.report["reward_after"] >= strict.report["reward_after"] - 1e-9
+    # the rule's weights are lambda . phi + beta R: without R it cannot be applied
+    with pytest.raises(ValueError, match="reward"):
+        loose.log_weights(counts)
+    back = tilt.Tilt.from_dict(loose.to_dict())
+    assert back.beta == loose.beta
+    assert np.allclose(back.log_weights(counts, rewards), loose.log_weights(counts, rewards))
+    picks = back.choose(mels[:160], 16, torch.Generator().manual_seed(0), rewards[:160])
+    assert len(picks) == 10
+
+
+def test_a_reward_the_floor_forbids_is_left_out():
+    target = tilt.Target.between(JAZZ, FOLK)
+    mels = pool(n=160, seed=5)
+    rewards = np.random.default_rng(6).normal(0, 1.0, len(mels))
+    rewards[::2] += 100.0  # one candidate in two far above the rest: any beta here rests on a few
+    fitted = tilt.fit_with_reward(tilt.count_matrices(mels), rewards, target, group=16, total_min_ess=0.45,
+                                  betas=(1.0, 2.0))
+    assert fitted.beta == 0.0 and list(fitted.report["betas_tried"]) == ["1.0"]
+    assert fitted.report["betas_tried"]["1.0"] < 0.45
+
+
+def test_shipped_blend_keeps_the_candidates_its_critics_find_more_fused():
+    """Blend's decoding weighs its own reward critics: the melodies it keeps earn a higher mean
+    blend reward than the same generator's melodies drawn without the rule."""
+    import copy
+
+    from fusion.model import systems
+
+    if "blend" not in systems.available():
+        pytest.skip("no blend checkpoint")
+    s = systems.load_generator("blend")
+    if not s.config["sampling"]["tilt"].get("beta"):
+        pytest.skip("this Blend's decoding does not weigh the reward")
+    assert s.reward is not None
+    plain = copy.copy(s)
+    plain.config = {**s.config, "sampling": {}}
+    vocab = s.vocab
+
+    def mean_reward(mels):
+        rows = [vocab.encode(m, total_beats=m.span, bos_eos=True) for m in mels]
+        L = max(map(len, rows))
+        seq = torch.tensor([r + [vocab.pad_id] * (L - len(r)) for r in rows])
+        return float(s.reward(seq).mean())
+
+    kept, drawn = s.sample(48, bars=4, seed=21), plain.sample(48, bars=4, seed=21)
+    assert mean_reward(kept) > mean_reward(drawn)

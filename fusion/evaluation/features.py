@@ -116,11 +116,24 @@ def ioi_class(ioi_ticks: int) -> int:
     return int(np.argmin(np.abs(np.log2(IOI_CLASSES) - np.log2(beats))))
 
 
+_LOG_CLASSES = np.log2(IOI_CLASSES)
+
+
+def ioi_classes(ioi_ticks) -> np.ndarray:
+    """:func:`ioi_class` of many IOIs at once (an integer array; the same classes, ties to the
+    shorter class as ``argmin`` breaks them)."""
+    beats = np.asarray(ioi_ticks, dtype=float) / TICKS_PER_BEAT
+    if beats.size == 0:
+        return np.zeros(0, dtype=int)
+    nearest = np.argmin(np.abs(_LOG_CLASSES[None, :] - np.log2(np.maximum(beats, 1e-9))[:, None]), axis=1)
+    return np.where(beats > 4.0, len(IOI_CLASSES), nearest)
+
+
 def _ioi_transition(ticks) -> np.ndarray:
     k = len(IOI_CLASSES) + 1
-    classes = [ioi_class(b[1] - a[1]) for a, b in zip(ticks, ticks[1:])]
-    cells = [a * k + b for a, b in zip(classes, classes[1:])]
-    return np.bincount(cells, minlength=k * k).astype(float)
+    onsets = np.fromiter((t[1] for t in ticks), dtype=float, count=len(ticks))
+    classes = ioi_classes(np.diff(onsets))
+    return np.bincount(classes[:-1] * k + classes[1:], minlength=k * k).astype(float)
 
 
 COUNTERS = {"npd": _npd, "dd": _dd, "interval": _interval, "pc_transition": _pc_transition,

@@ -273,3 +273,62 @@ def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: to
         a melody that both critics find half their own throughout (no gradients).
     """
     return reward_parts(critic_a, critic_b, calibration, seq, grammar, stats)["R"]
+
+
+@dataclass
+class Reward:
+    """The blend reward R as one object: the frozen critics, their calibration and the grammar,
+    so that a checkpoint can carry it and score its own candidates at decoding time (Blend's
+    decoding rule, :mod:`fusion.model.tilt`, ``docs/method.md``, "Blend's decoding").
+
+    ``stats`` holds the statistics critics (S_A, S_B) or is None. Calling it on token sequences
+    ``(B, L)`` gives R ``(B,)`` (:func:`reward`), in chunks, without gradients.
+    """
+
+    critic_a: Critic
+    critic_b: Critic
+    calibration: Calibration
+    grammar: Grammar
+    stats: tuple | None = None
+
+    PREFIXES = ("C_A.", "C_B.", "S_A.", "S_B.")
+
+    def __call__(self, seq: torch.Tensor) -> torch.Tensor:
+        return reward(self.critic_a, self.critic_b, self.calibration, seq, self.grammar, self.stats)
+
+    def critics(self) -> dict:
+        """``{"C_A": ..., "C_B": ..., "S_A": ..., "S_B": ...}`` (the statistics critics if any)."""
+        named = {"C_A": self.critic_a, "C_B": self.critic_b}
+        if self.stats:
+            named.update(S_A=self.stats[0], S_B=self.stats[1])
+        return named
+
+    def to_config(self) -> dict:
+        """What, besides the weights, a checkpoint needs to rebuild it: the TextCNN critics'
+        configuration, the calibration means (``"critic|piece|genre"``) and the soft minimum's tau."""
+        return {"critic": self.critic_a.config.to_dict(), "stats": bool(self.stats), "tau": TAU,
+                "calibration": {"|".join(k): v for k, v in self.calibration.means.items()}}
+
+    def tensors(self, prefix: str = "reward.") -> dict[str, torch.Tensor]:
+        """The critics' weights, keyed ``<prefix><critic>.<parameter>`` (for safetensors)."""
+        return {f"{prefix}{name}.{k}": v.detach().cpu().contiguous()
+                for name, m in self.critics().items() for k, v in m.state_dict().items()}
+
+    @classmethod
+    def from_checkpoint(cls, config: dict, tensors: dict[str, torch.Tensor], grammar: Grammar,
+                        prefix: str = "reward.") -> "Reward":
+        """Rebuild from :meth:`to_config` and :meth:`tensors` (critics in eval mode)."""
+        from fusion.model.critic import CriticConfig
+        from fusion.model.stats_critic import StatsCritic
+
+        ccfg = dict(config["critic"])
+        ccfg["widths"] = tuple(ccfg["widths"])
+        made = {}
+        for name in ("C_A", "C_B") + (("S_A", "S_B") if config["stats"] else ()):
+            m = Critic(CriticConfig(**ccfg), pad_id=grammar.vocab.pad_id) if name.startswith("C") else StatsCritic(grammar)
+            head = f"{prefix}{name}."
+            m.load_state_dict({k[len(head):]: v for k, v in tensors.items() if k.startswith(head)})
+            made[name] = m.eval()
+        cal = Calibration({tuple(k.split("|")): float(v) for k, v in config["calibration"].items()})
+        stats = (made["S_A"], made["S_B"]) if config["stats"] else None
+        return cls(made["C_A"], made["C_B"], cal, grammar, stats)

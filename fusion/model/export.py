@@ -20,9 +20,10 @@ from fusion.paths import git_commit
 from fusion.model.train import NEEDS, STAGES, Trainer
 
 
-def sampling_rule(name: str, extra: dict) -> dict:
+def sampling_rule(name: str, extra: dict, reward=None) -> dict:
     """How the system's members make one melody, and its own temperature (``config.json``'s
-    ``sampling``, read by :meth:`fusion.model.systems.System.sample`)."""
+    ``sampling``, read by :meth:`fusion.model.systems.System.sample`). ``reward``: the run's
+    :class:`fusion.model.blend.Reward`, which Blend's decoding rule carries when it weighs it."""
     if name == "poe":
         w = extra["poe"]["weight"]
         return {"combine": "product", "weights": [w, round(1 - w, 6)], "chosen_by": "mean blend reward",
@@ -35,9 +36,13 @@ def sampling_rule(name: str, extra: dict) -> dict:
         return {"combine": "choice"}
     if name == "blend" and "blend_tilt" in extra:
         t = extra["blend_tilt"]
-        return {"tilt": t["tilt"], "target": t["target"], "candidates": t["tilt"]["group"],
+        rule = {"tilt": t["tilt"], "target": t["target"], "candidates": t["tilt"]["group"],
                 "teacher_tilt": extra.get("blend_teacher_tilt", {}),
-                "chosen_by": "the midpoint of the genres' training statistics (fusion.model.tilt)"}
+                "chosen_by": "the midpoint of the genres' training statistics and the blend reward of the genre "
+                             "critics (fusion.model.tilt, (2)); never the judge"}
+        if t["tilt"].get("beta"):
+            rule["reward"] = reward.to_config() if reward is not None else {}
+        return rule
     return {}
 
 
@@ -76,12 +81,26 @@ def card(name: str, config: dict) -> str:
                         + (f" (held out {rep['held_out_gaps_before'][f]:.3f} -> {rep['held_out_gaps_after'][f]:.3f})"
                            if "held_out_gaps_after" in rep else "") + ";" for f in rep["gaps_before"])
         teach = rule.get("teacher_tilt", {})
+        beta = float(rule["tilt"].get("beta", 0.0))
         lines += ["", "## Sampling", "", f"Each melody is one of {rule['candidates']} candidates, drawn with "
-                  "probability softmax(lambda . phi) among them: an exponential tilt toward the midpoint of real "
+                  + ("probability softmax(lambda . phi + beta R) among them: an exponential tilt toward a higher "
+                     "blend reward R of the genre critics (which this checkpoint carries) and " if beta else
+                     "probability softmax(lambda . phi) among them: an exponential tilt ")
+                  + "toward the midpoint of real "
                   "jazz and real folk (training windows) on note durations, pitch classes, IOI-class and "
-                  f"pitch-class transitions (`fusion/model/tilt.py`; rho {rep['rho']:g}, effective candidates "
+                  f"pitch-class transitions (`fusion/model/tilt.py`, (2); rho {rep['rho']:g}"
+                  + (f", beta {beta:g}" if beta else "") + ", effective candidates "
                   f"{rep['ess_share'] * rule['candidates']:.1f} of {rule['candidates']}). Distance from the midpoint "
                   f"(|h - h*| / |h_jazz - h_folk|; a genre itself is about 0.5), without -> with the tilt: {gaps[:-1]}."]
+        if beta and "reward_after" in rep:
+            lines += ["", f"Mean blend reward R of the candidates -> of the melodies kept: {rep['reward_before']:.3f} -> "
+                      f"{rep['reward_after']:.3f}" + (f" (held out {rep['held_out_reward_before']:.3f} -> "
+                                                      f"{rep['held_out_reward_after']:.3f})"
+                                                      if "held_out_reward_after" in rep else "")
+                      + f"; the statistics' tilt alone keeps {rep['ess_share_stats'] * rule['candidates']:.1f} "
+                      f"candidates effective, beta is the largest of the grid that keeps at least "
+                      f"{rep['total_min_ess'] * rule['candidates']:g} (tried: "
+                      + ", ".join(f"{b}: {e * rule['candidates']:.1f}" for b, e in rep["betas_tried"].items()) + ")."]
         if teach:
             lines += ["", f"The teacher ({teach['melodies']} product-of-experts melodies) was tilted the same way "
                       f"(rho {teach['rho']:g}, effective share {teach['ess_share']:.2f}): "
@@ -132,9 +151,11 @@ def export(trainer: Trainer, out: str | Path, command: str) -> list[str]:
         config = {"system": name, "description": description, "training": training,
                   "critic_estimates": {k: trainer.extra["final"][k] for k in spec.critics
                                        if k in trainer.extra["final"]}}
-        rule = sampling_rule(name, trainer.extra)
+        reward = trainer.reward_object() if name == "blend" and "C_A" in trainer.modules else None
+        rule = sampling_rule(name, trainer.extra, reward)
         if rule:
             config["sampling"] = rule
+        extra_tensors = reward.tensors() if "reward" in rule else {}
         rounds = {st: trainer.extra.get("rounds", {}).get(st) for st in NEEDS[name]
                   if trainer.extra.get("rounds", {}).get(st)}
         if rounds:
@@ -149,7 +170,7 @@ def export(trainer: Trainer, out: str | Path, command: str) -> list[str]:
                 for genre in ("jazz", "folk"):
                     config["validation_nll"][f"{genre} val{label}"] = round(trainer.val_nll(m.to(trainer.device), genre), 4)
                 m.cpu()
-            systems.write(folder, name, config, trainer.vocab, models=models, card="")
+            systems.write(folder, name, config, trainer.vocab, models=models, card="", extra_tensors=extra_tensors)
         else:
             dist = NoteDistribution.from_dict(trainer.extra[name])
             config["parameters"] = len(dist.events) + len(dist.durations)

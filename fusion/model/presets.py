@@ -79,8 +79,10 @@ class Preset:
     # and Blend keeps one of ``blend_candidates`` melodies by a tilt fitted on its own melodies
     blend_tilt_windows: int = 8192  # training windows per genre that measure the midpoint
     blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
-    blend_candidates: int = 32
-    blend_tilt_min_ess: float = 0.25
+    blend_candidates: int = 64  # candidates per melody of Blend's decoding rule (blend_decoding)
+    blend_tilt_min_ess: float = 0.25  # the statistics' tilt alone keeps a quarter of the candidates effective
+    # ... and with the reward's part (fusion.model.tilt, (2)) an eighth: at least 8 of 64
+    blend_decoding_min_ess: float = 0.125
     window_beats: int = 16
     seed: int = 0
 
@@ -105,6 +107,9 @@ class Preset:
 LATE_SETTINGS = {
     "genre_critic": ("genre_critics",), "negative": ("genre_critics",), "calibration": ("genre_critics",),
     "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",), "temperature_nll": ("mle_temp",),
+    "blend_candidates": ("blend_decoding",), "blend_tilt_fit": ("blend_decoding",),
+    "blend_decoding_": ("blend_decoding",), "blend_tilt_min_ess": ("blend", "blend_decoding"),
+    "blend_tilt_windows": ("blend", "blend_decoding"),
     "blend_": ("blend",), "fusion_": ("fusion",),
 }
 
@@ -126,6 +131,6 @@ PRESETS = {
         genre_critic_steps=4, genre_critic_stats_steps=4, negatives_pool=16, calibration_windows=16, select_samples=8,
         poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
-        blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4,
+        blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4, blend_decoding_min_ess=0.3,
     ),
 }

@@ -6,11 +6,14 @@ A checkpoint folder holds
   how its members make one melody (``{"combine": "choice"}``: each melody from one member drawn at
   random, RL; ``{"combine": "product", "weights": [w, 1 - w]}``: every token from the product of
   the members' distributions, PoE), a ``temperature`` the system is sampled at (MLE tuned), or
-  ``{"tilt": ..., "candidates": k}``: each melody is one of k candidates chosen by an exponential
-  tilt toward the midpoint of the genres' statistics (Blend, :mod:`fusion.model.tilt`);
+  ``{"tilt": ..., "candidates": k, "reward": ...}``: each melody is one of k candidates chosen by
+  an exponential tilt toward the midpoint of the genres' statistics and a higher blend reward
+  (Blend, :mod:`fusion.model.tilt`, whose genre critics the checkpoint carries);
 * ``vocab.json``    -- the token vocabulary (:class:`fusion.data.tokens.Vocabulary`);
 * ``weights.safetensors`` -- generator weights (LSTM systems; RL and PoE have two members,
-  prefixed ``member0.`` and ``member1.``), or ``distribution.json`` for RM and MC;
+  prefixed ``member0.`` and ``member1.``; Blend also its reward's critics, prefixed
+  ``reward.C_A.``, ``reward.C_B.``, ``reward.S_A.``, ``reward.S_B.``), or ``distribution.json``
+  for RM and MC;
 * ``README.md``     -- the model card.
 
 :func:`load_generator` returns a :class:`System` whatever the kind; ``System.sample`` gives
@@ -32,6 +35,7 @@ from fusion.model.generator import Generator, GeneratorConfig
 from fusion.model.grammar import PHRASE, Grammar, Phrase
 from fusion.melody import TICKS_PER_BEAT, Melody
 from fusion.model.sampling import sample as sample_tokens
+from fusion.model.blend import Reward
 from fusion.model.tilt import Tilt
 from fusion.data.tokens import Vocabulary
 
@@ -71,6 +75,7 @@ class System:
     models: list[Generator] = field(default_factory=list)
     distribution: NoteDistribution | None = None
     path: Path | None = None
+    reward: Reward | None = None  # the blend reward Blend's decoding rule weighs its candidates by
 
     def __post_init__(self):
         self.grammar = Grammar(self.vocab)
@@ -163,8 +168,8 @@ class System:
     def _tilted(self, rule: dict, n: int, ticks: int, temperature: float, top_k: int, seed: int,
                 primer_ids: list[int], phrase: Phrase | None, chunk: int = 64) -> list[Melody]:
         """Blend's decoding rule: each melody is one of ``candidates`` drawn from the model, chosen
-        with probability softmax(lambda . phi) among them (:mod:`fusion.model.tilt`; with a primer,
-        the whole melody's statistics count)."""
+        with probability softmax(lambda . phi + beta R) among them (:mod:`fusion.model.tilt`, (2);
+        with a primer, the whole melody's statistics and reward count)."""
         fitted = Tilt.from_dict(rule["tilt"])
         k = int(rule["candidates"])
         gen = torch.Generator().manual_seed(seed * 1009)
@@ -175,7 +180,13 @@ class System:
             seqs = sample_tokens(self.models, [1.0], m * k, ticks, self.grammar, temperature=temperature, top_k=top_k,
                                  generator=gen, primer=primer_ids, phrase=phrase)
             cands = [self.vocab.decode(s) for s in seqs.tolist()]
-            out += [cands[i] for i in fitted.choose(cands, k, pick)]
+            rewards = None
+            if fitted.beta:
+                if self.reward is None:
+                    raise ValueError(f"{self.name}'s decoding rule weighs the blend reward, but its checkpoint "
+                                     "has no reward critics")
+                rewards = self.reward(seqs).numpy()
+            out += [cands[i] for i in fitted.choose(cands, k, pick, rewards)]
         return out
 
     def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
@@ -227,11 +238,14 @@ def load_generator(name: str, root: str | Path | None = None) -> System:
         g.load_state_dict({key[len(prefix):]: v for key, v in weights.items() if key.startswith(prefix)})
         g.eval()
         models.append(g)
-    return System(name, config, vocab, models=models, path=folder)
+    rule = config.get("sampling", {})
+    reward = Reward.from_checkpoint(rule["reward"], weights, Grammar(vocab)) if rule.get("reward") else None
+    return System(name, config, vocab, models=models, path=folder, reward=reward)
 
 
 def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list[Generator] = (),
-          distribution: NoteDistribution | None = None, card: str = "") -> None:
+          distribution: NoteDistribution | None = None, card: str = "",
+          extra_tensors: dict[str, torch.Tensor] | None = None) -> None:
     """Write one checkpoint folder (see module docstring).
 
     Parameters
@@ -252,6 +266,8 @@ def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list
         The note distribution of RM or MC, written to ``distribution.json`` instead of weights.
     card : str, optional
         The model card, written to ``README.md``.
+    extra_tensors : dict of str to torch.Tensor, optional
+        More tensors for ``weights.safetensors`` (Blend's reward critics, ``reward.*``).
 
     Returns
     -------
@@ -265,6 +281,7 @@ def write(folder: Path, name: str, config: dict, vocab: Vocabulary, models: list
     else:
         tensors = {f"member{k}.{key}": v.detach().cpu().contiguous()
                    for k, m in enumerate(models) for key, v in m.state_dict().items()}
+        tensors.update(extra_tensors or {})
         save_file(tensors, str(folder / "weights.safetensors"), metadata={"system": name})
         config = {**config, "kind": "lstm", "members": len(models), "generator": models[0].config.to_dict()}
     (folder / "config.json").write_text(json.dumps(config, indent=1, sort_keys=True))

@@ -54,6 +54,9 @@ import torch
 FEATURE_NAMES = ("dd", "npd", "ioi_transition", "pc_transition")
 #: the rho grid of (1), smallest first
 RHO_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
+#: the grid of the reward's weight in (2), smallest first, in units of 1 / sd(R) over the fitting
+#: sample (for a Gaussian R alone, beta sd(R) = 1 keeps about e^-1 of the candidates effective)
+BETA_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0, 4.0)
 
 
 def count_matrices(melodies, names=FEATURE_NAMES) -> dict[str, np.ndarray]:
@@ -137,6 +140,7 @@ class Tilt:
     scale: dict[str, float]
     group: int
     report: dict = field(default_factory=dict)
+    beta: float = 0.0
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -145,27 +149,35 @@ class Tilt:
     def phi(self, counts: dict[str, np.ndarray]) -> np.ndarray:
         return np.concatenate([counts[n] / self.scale[n] for n in self.names], axis=1)
 
-    def log_weights(self, counts: dict[str, np.ndarray]) -> np.ndarray:
-        """``lambda . phi(x)`` per melody (the log of the unnormalised tilt)."""
-        return self.phi(counts) @ np.concatenate([self.lam[n] for n in self.names])
+    def log_weights(self, counts: dict[str, np.ndarray], rewards=None) -> np.ndarray:
+        """``lambda . phi(x) + beta R(x)`` per melody (the log of the unnormalised tilt); the
+        rewards R are needed when ``beta`` is not 0."""
+        out = self.phi(counts) @ np.concatenate([self.lam[n] for n in self.names])
+        if self.beta:
+            if rewards is None:
+                raise ValueError("this tilt weighs the blend reward: pass each melody's R")
+            out = out + self.beta * np.asarray(rewards, dtype=float)
+        return out
 
-    def choose(self, melodies, k: int, generator: torch.Generator) -> list[int]:
+    def choose(self, melodies, k: int, generator: torch.Generator, rewards=None) -> list[int]:
         """Sampling-importance-resampling: for each consecutive group of ``k`` candidates, the
-        index (into ``melodies``) of the one drawn with probability softmax(lambda . phi)."""
+        index (into ``melodies``) of the one drawn with probability softmax(lambda . phi + beta R)
+        (``rewards``: each candidate's blend reward, needed when ``beta`` is not 0)."""
         if len(melodies) % k:
             raise ValueError(f"{len(melodies)} candidates do not split into groups of {k}")
-        logw = torch.as_tensor(self.log_weights(count_matrices(melodies, self.names))).view(-1, k)
+        logw = torch.as_tensor(self.log_weights(count_matrices(melodies, self.names), rewards)).view(-1, k)
         picks = torch.multinomial(torch.softmax(logw, 1), 1, generator=generator).view(-1)
         return [g * k + int(i) for g, i in enumerate(picks)]
 
     def to_dict(self) -> dict:
         return {"lambda": {n: [round(float(v), 6) for v in x] for n, x in self.lam.items()},
-                "scale": self.scale, "group": self.group, "report": self.report}
+                "scale": self.scale, "group": self.group, "report": self.report, "beta": self.beta}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Tilt":
         return cls({n: np.asarray(x, float) for n, x in d["lambda"].items()},
-                   {n: float(v) for n, v in d["scale"].items()}, int(d["group"]), d.get("report", {}))
+                   {n: float(v) for n, v in d["scale"].items()}, int(d["group"]), d.get("report", {}),
+                   float(d.get("beta", 0.0)))
 
 
 def group_weights(logw: torch.Tensor, k: int) -> torch.Tensor:
@@ -174,8 +186,8 @@ def group_weights(logw: torch.Tensor, k: int) -> torch.Tensor:
     return torch.softmax(logw.view(-1, k), 1).reshape(-1)
 
 
-def _loss_parts(lam, phi, counts, totals, target, names, k):
-    s = group_weights(phi @ lam, k)
+def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0):
+    s = group_weights(phi @ lam + offset, k)
     terms = []
     for n in names:
         h = (s @ counts[n]) / (s @ totals[n])
@@ -184,7 +196,8 @@ def _loss_parts(lam, phi, counts, totals, target, names, k):
 
 
 def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: float = 0.25,
-        rho_grid=RHO_GRID, held_out: dict[str, np.ndarray] | None = None, steps: int = 100) -> Tilt:
+        rho_grid=RHO_GRID, held_out: dict[str, np.ndarray] | None = None, steps: int = 100,
+        offset: np.ndarray | None = None, held_out_offset: np.ndarray | None = None) -> Tilt:
     """Fit lambda by (1) on melodies' counts, cut in consecutive groups of ``group``.
 
     Parameters
@@ -206,6 +219,9 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         fitted rule leaves on melodies it was not fitted on.
     steps : int, optional
         L-BFGS iterations per rho.
+    offset, held_out_offset : np.ndarray, optional
+        A fixed log-weight per melody added to ``lambda . phi`` (``beta R``: the reward's part
+        of (2), :func:`fit_with_reward`), for the fitting sample and the held-out one.
 
     Returns
     -------
@@ -226,6 +242,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     tc = {f: torch.as_tensor(counts[f], dtype=torch.float64) for f in names}
     tt = {f: tc[f].sum(1) for f in names}
     tg = {f: (torch.as_tensor(target.mid[f], dtype=torch.float64), target.spread[f]) for f in names}
+    off = torch.zeros(N, dtype=torch.float64) if offset is None else torch.as_tensor(offset[:N], dtype=torch.float64)
     lam = torch.zeros(phi.shape[1], dtype=torch.float64, requires_grad=True)
     chosen = None
     for rho in rho_grid:
@@ -233,14 +250,14 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
 
         def closure():
             opt.zero_grad()
-            terms, _ = _loss_parts(lam, phi, tc, tt, tg, names, group)
+            terms, _ = _loss_parts(lam, phi, tc, tt, tg, names, group, off)
             loss = terms.sum() + rho * (lam ** 2).sum()
             loss.backward()
             return loss
 
         opt.step(closure)
         with torch.no_grad():
-            s = group_weights(phi @ lam, group).view(-1, group)
+            s = group_weights(phi @ lam + off, group).view(-1, group)
             ess = float((1 / (s ** 2).sum(1)).mean() / group)
         chosen = (rho, ess, lam.detach().clone())
         if ess >= min_ess:
@@ -248,7 +265,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     rho, ess, best = chosen
     split = np.cumsum([counts[f].shape[1] for f in names])[:-1]
     tilt.lam = dict(zip(names, np.split(best.numpy(), split)))
-    w = group_weights(torch.as_tensor(tilt.log_weights(counts)), group).numpy()
+    w = group_weights(torch.as_tensor(tilt.log_weights(counts)) + off, group).numpy()
     report = {"rho": rho, "ess_share": round(ess, 4), "melodies": N, "group": group,
               "gaps_before": target.gaps(counts), "gaps_after": target.gaps(counts, w)}
     if held_out is not None:
@@ -256,7 +273,89 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         M = m - m % group
         if M >= group:
             ho = {f: held_out[f][:M] for f in names}
-            wh = group_weights(torch.as_tensor(tilt.log_weights(ho)), group).numpy()
+            ho_off = 0.0 if held_out_offset is None else torch.as_tensor(held_out_offset[:M], dtype=torch.float64)
+            wh = group_weights(torch.as_tensor(tilt.log_weights(ho)) + ho_off, group).numpy()
             report.update(held_out=M, held_out_gaps_before=target.gaps(ho), held_out_gaps_after=target.gaps(ho, wh))
     tilt.report = report
     return tilt
+
+
+def _weighted_mean(values: np.ndarray, logw: np.ndarray, group: int) -> float:
+    """The mean of per-melody ``values`` under the within-group weights of ``logw`` (each group
+    counts once): what the decoding rule's melodies average."""
+    n = len(values) - len(values) % group
+    s = group_weights(torch.as_tensor(logw[:n], dtype=torch.float64), group).numpy()
+    return float((s * values[:n]).sum() / (n // group))
+
+
+def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: Target, group: int,
+                    min_ess: float = 0.25, total_min_ess: float = 0.125, betas=BETA_GRID,
+                    held_out: dict[str, np.ndarray] | None = None, held_out_rewards: np.ndarray | None = None,
+                    steps: int = 100) -> Tilt:
+    """The decoding tilt of (2): ``q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))``.
+
+    (2) is the I-projection of p onto the distributions whose statistics are the midpoint and
+    whose mean blend reward is raised (equivalently, the optimum of the KL-regularised reward
+    objective ``E_q[R] - KL(q || p) / beta`` under the statistics' constraint). First lambda is
+    fitted alone by (1) (:func:`fit`, its rho chosen by ``min_ess``); then for each beta of
+    ``betas``, smallest first, lambda is fitted again by (1) at that rho with ``beta R`` added to
+    every log-weight, and the largest beta whose mean effective sample size per group is still at
+    least ``total_min_ess`` of the group is kept (beta = 0 if none is).
+
+    Parameters
+    ----------
+    counts : dict of str to np.ndarray
+        Per-melody counts of ``target``'s features (:func:`count_matrices`).
+    rewards : np.ndarray
+        The blend reward R of the same melodies (:class:`fusion.model.blend.Reward`).
+    target : Target
+        The midpoint to reach.
+    group : int
+        Candidates per melody of the decoding rule.
+    min_ess : float, optional
+        (1)'s floor on the effective sample share, for the statistics' tilt alone.
+    total_min_ess : float, optional
+        The floor for the whole tilt, statistics and reward.
+    betas : sequence of float, optional
+        The reward weights tried, smallest first, in units of 1 / sd(R).
+    held_out, held_out_rewards : optional
+        Counts and rewards of other melodies of the same model, to report what the rule does on
+        melodies it was not fitted on.
+    steps : int, optional
+        L-BFGS iterations per fit.
+
+    Returns
+    -------
+    Tilt
+        With ``beta`` set and ``report`` as :func:`fit`'s, plus ``beta``, ``ess_share_stats``
+        (the statistics' tilt alone), the mean R of the candidates and of the chosen melodies
+        (``reward_before``, ``reward_after``; ``held_out_reward_*`` likewise), ``betas_tried``
+        (beta in units of 1 / sd(R) -> effective share), ``beta_sd`` (the kept one in those
+        units) and ``reward_sd``.
+    """
+    rewards = np.asarray(rewards, dtype=float)
+    sd = max(float(rewards.std()), 1e-12)
+    kept = 0.0
+    best = fit(counts, target, group, min_ess, held_out=held_out, steps=steps)
+    rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
+    for beta in betas:
+        b = beta / sd
+        cand = fit(counts, target, group, 0.0, rho_grid=(rho,), held_out=held_out, steps=steps,
+                   offset=b * rewards,
+                   held_out_offset=None if held_out_rewards is None else b * np.asarray(held_out_rewards, float))
+        tried[str(beta)] = cand.report["ess_share"]
+        if cand.report["ess_share"] < total_min_ess:
+            break
+        cand.beta, kept = float(b), float(beta)
+        best = cand
+    report = dict(best.report, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,
+                  total_min_ess=total_min_ess,
+                  ess_share_stats=stats_ess,
+                  reward_before=round(float(rewards[:best.report["melodies"]].mean()), 4),
+                  reward_after=round(_weighted_mean(rewards, best.log_weights(counts, rewards), group), 4))
+    if held_out is not None and held_out_rewards is not None and "held_out" in report:
+        hr = np.asarray(held_out_rewards, dtype=float)
+        report.update(held_out_reward_before=round(float(hr[:report["held_out"]].mean()), 4),
+                      held_out_reward_after=round(_weighted_mean(hr, best.log_weights(held_out, hr), group), 4))
+    best.report = report
+    return best

@@ -25,6 +25,9 @@ it finishes (``runs/<preset>/state.pt``), so an interrupted run resumes from the
     fusion         rounds of {D_F by Eq. 8 + 9; G_F by Eq. 4; D_A by Eq. 11 + 13; G_A by
                    Eq. 14; D_B, G_B likewise}                                (step 4)
     baselines      RM and MC note distributions
+    blend_decoding Blend's decoding rule: one of k melodies of G_BLEND, by a tilt toward the
+                   midpoint of the genres' statistics and a higher blend reward (fusion.model.tilt);
+                   last, so that it can be redone alone and every other stage keeps its seed
 
 Before the first of ``blend`` and ``fusion`` runs, the state is also kept as
 ``before_fusion.pt``: the seed study (``python -m fusion seeds``) re-runs those two stages with
@@ -61,7 +64,7 @@ from fusion.model.sampling import sample
 from fusion.data.tokens import Vocabulary
 
 STAGES = ("mle_jazz", "mle_folk", "mle_fusion", "adv_jazz", "adv_folk", "critic_fusion", "gan", "rl",
-          "genre_critics", "poe", "mle_temp", "blend", "fusion", "baselines")
+          "genre_critics", "poe", "mle_temp", "blend", "fusion", "baselines", "blend_decoding")
 SYSTEMS = registry.TRAINED
 NEEDS = {spec.name: spec.stages for spec in registry.SPECS if spec.trained}
 #: settings of the preset that each MLE stage reads: a run whose finished stages are all MLE stages
@@ -697,15 +700,30 @@ class Trainer:
             rec = self._round_report("blend", r, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0))
         bar.close()
         self.extra["final"]["blend:R"] = rec["R"]
-        # the decoding rule: one of blend_candidates melodies, by a tilt fitted on G_BLEND's own
-        k = p.blend_candidates
-        own = self._decode(self._melodies([g], (1.0,), "mixture", p.blend_tilt_fit + p.blend_tilt_fit // 4,
-                                          "blend: decoding tilt"))
-        fit_on, held = own[: p.blend_tilt_fit], own[p.blend_tilt_fit:]
-        decoding = tilt.fit(tilt.count_matrices(fit_on, target.names), target, k, p.blend_tilt_min_ess,
-                            held_out=tilt.count_matrices(held, target.names))
-        self.log({"stage": "blend", "phase": "decoding_tilt", **decoding.report})
-        self.extra["blend_tilt"] = {"tilt": decoding.to_dict(), "target": target.to_dict()}
+
+    def stage_blend_decoding(self):
+        """Blend's decoding rule: each melody is one of ``blend_candidates`` melodies of G_BLEND,
+        drawn with probability softmax(lambda . phi + beta R) among them, (2) of
+        :mod:`fusion.model.tilt`: a tilt toward the midpoint of the genres' training statistics
+        and toward a higher blend reward, fitted on ``blend_tilt_fit`` of G_BLEND's own melodies
+        and checked on a quarter more (docs/method.md, "Blend's decoding"). The last stage, so
+        that it can be redone alone and the other stages keep their seeds."""
+        p = self.preset
+        target = self.midpoint()
+        k, n = p.blend_candidates, p.blend_tilt_fit
+        seqs = self._melodies([self.modules["G_BLEND"]], (1.0,), "mixture", n + n // 4, "blend_decoding: candidates")
+        rewards = self.reward_object()(seqs).cpu().numpy()
+        own = self._decode(seqs)
+        fitted = tilt.fit_with_reward(tilt.count_matrices(own[:n], target.names), rewards[:n], target, k,
+                                      p.blend_tilt_min_ess, p.blend_decoding_min_ess,
+                                      held_out=tilt.count_matrices(own[n:], target.names), held_out_rewards=rewards[n:])
+        self.log({"stage": "blend_decoding", "phase": "decoding_tilt", **fitted.report})
+        self.extra["blend_tilt"] = {"tilt": fitted.to_dict(), "target": target.to_dict()}
+
+    def reward_object(self) -> blend.Reward:
+        """The blend reward of this run's frozen genre critics, as one object (a checkpoint carries it)."""
+        return blend.Reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), self.grammar,
+                            self.stats_critics())
 
     def midpoint(self) -> tilt.Target:
         """The midpoint of real jazz and real folk (``blend_tilt_windows`` training windows of
