@@ -28,7 +28,8 @@ import numpy as np  # noqa: E402
 import ot  # noqa: E402
 
 from fusion import evaluation  # noqa: E402
-from fusion.evaluation import distances, features
+from fusion import features
+from fusion.evaluation import distances
 from fusion.model import systems
 
 

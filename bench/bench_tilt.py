@@ -1,6 +1,7 @@
-"""What Blend's decoding rule costs: one melody kept of k candidates by the tilt toward the midpoint
-of the genres' statistics (``fusion/model/tilt.py``), against drawing the melody from the same
-generator alone (the naive way: one candidate, no tilt).
+"""What Blend's decoding rule costs: one melody kept of k candidates by the tilt (T2) toward the
+midpoint of the genres' statistics and a higher blend reward (``fusion/model/tilt.py``: sampling k
+candidates, counting their statistics, scoring them with the four genre critics), against drawing
+the melody from the same generator alone (the naive way: one candidate, no tilt).
 
 Times ``System.sample`` of the committed Blend checkpoint, in process, 1 torch thread:
 one 8-bar melody (what the demo asks for) and 500 melodies of 4 bars (what the evaluation asks

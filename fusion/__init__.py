@@ -4,12 +4,14 @@ The package in layers; a module imports only from its own layer or the layers ab
 list (``tests/test_architecture.py`` checks it):
 
 * core: :mod:`fusion.melody` (the Melody/Note type that flows through the pipeline),
+  :mod:`fusion.features` (what is counted in a melody: the histograms of Table I and the
+  sequential ones, for the evaluation, the demo and Blend's decoding tilt),
   :mod:`fusion.paths` (data and cache folders, the git commit), :mod:`fusion.config` (every
   environment variable), :mod:`fusion.registry` (the one table of systems);
 * :mod:`fusion.data` -- the two genres' melodies: loaders, keys, corpora, tokens, download;
 * :mod:`fusion.render` -- MIDI, audio, piano rolls and figure files;
 * :mod:`fusion.model` -- generators, critics, sampling, losses, training, checkpoints;
-* :mod:`fusion.evaluation` -- features, distances, novelty, the judge, tables, reports, the seed study;
+* :mod:`fusion.evaluation` -- distances, novelty, the judge, tables, reports, the seed study;
 * :mod:`fusion.demo` (the browser demo's engine) and :mod:`fusion.cli` (``python -m fusion``).
 
 ``docs/architecture.md`` lists every module with its job.

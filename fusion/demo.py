@@ -38,7 +38,8 @@ import plotly.graph_objects as go
 
 from fusion import registry
 from fusion.data import corpus, keys
-from fusion.evaluation import features, judge as judging
+from fusion import features
+from fusion.evaluation import judge as judging
 from fusion.model import systems
 from fusion.render import midi, pianoroll, score
 from fusion.render.audio import default_renderer, write_mp3

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from fusion.evaluation.features import pitch_class_and_duration as histograms  # noqa: E402
+from fusion.features import pitch_class_and_duration as histograms  # noqa: E402
 from fusion.model.presets import PRESETS  # noqa: E402
 from fusion.model.sampling import sample  # noqa: E402
 from fusion.model.train import Trainer  # noqa: E402

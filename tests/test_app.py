@@ -130,7 +130,7 @@ def test_compare_endpoint_plays_one_seed_at_the_slider_s_ends_and_middle(client)
 def test_slider_extremes_sound_like_their_genre_through_the_api(client, position, genre, other):
     from fusion import demo
     from fusion.data import corpus
-    from fusion.evaluation import features
+    from fusion import features
 
     _, zpath, *_ = client.predict(demo.MIDPOINT, position, 4, 120, 1.0, 9, False, "Flute", 32,
                                   api_name="/generate_batch")

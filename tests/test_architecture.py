@@ -14,7 +14,7 @@ MAP = ROOT / "docs" / "architecture.md"
 
 # core < data < render < model < evaluation < demo/cli (fusion/__init__.py's docstring)
 LAYERS = ("core", "data", "render", "model", "evaluation", "top")
-CORE = {"fusion.melody", "fusion.paths", "fusion.config", "fusion.registry"}
+CORE = {"fusion.melody", "fusion.features", "fusion.paths", "fusion.config", "fusion.registry"}
 TOP = {"fusion", "fusion.demo", "fusion.cli", "fusion.__main__"}  # ``fusion``: the public API in __init__.py
 SUBPACKAGES = {"fusion.data": "data", "fusion.render": "render", "fusion.model": "model",
                "fusion.evaluation": "evaluation"}

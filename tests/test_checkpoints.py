@@ -8,7 +8,7 @@ import pytest
 
 from fusion.data import corpus
 from fusion.model import systems
-from fusion.evaluation.features import pitch_class_and_duration as histograms
+from fusion.features import pitch_class_and_duration as histograms
 
 ROOT = systems.default_root()
 N = 120

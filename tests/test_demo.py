@@ -9,7 +9,7 @@ import pytest
 from scipy.io import wavfile
 
 from fusion import demo as D
-from fusion.evaluation import features
+from fusion import features
 from fusion.render import midi
 from fusion.melody import Melody, Note
 

@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import wasserstein_distance
 
 from fusion.evaluation import distances as D
-from fusion.evaluation import features as F
+from fusion import features as F
 
 rng = np.random.default_rng(0)
 

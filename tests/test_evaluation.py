@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fusion import cli, evaluation
-from fusion.evaluation import features
+from fusion import features
 from fusion.melody import Melody, Note
 
 ISSUE_COLUMNS = ["system", "feature", "metric", "d_jazz", "d_folk", "diff", "ratio", "balance", "ci_low", "ci_high"]

@@ -1,8 +1,8 @@
-"""Histogram features (fusion/evaluation/features.py) on hand-made melodies."""
+"""Histogram features (fusion/features.py) on hand-made melodies."""
 import numpy as np
 import pytest
 
-from fusion.evaluation import features as F
+from fusion import features as F
 from fusion.melody import Melody, Note
 
 # C4 one beat, E4 an eighth, an eighth rest, G4 a half note
@@ -57,7 +57,7 @@ def test_ground_costs():
 
 
 def test_ioi_classes_agree_with_ioi_class_on_every_length():
-    from fusion.evaluation.features import ioi_class, ioi_classes
+    from fusion.features import ioi_class, ioi_classes
 
     lengths = np.arange(0, 8 * 12 + 1)
     assert list(ioi_classes(lengths)) == [ioi_class(int(n)) for n in lengths]

@@ -1,6 +1,6 @@
 """The evaluation layer: how well each system fuses jazz and folk, measured.
 
-* :mod:`fusion.evaluation.features`  -- per-melody histograms (DD, NPD, intervals, transitions)
+* :mod:`fusion.features` (core)  -- per-melody histograms (DD, NPD, intervals, transitions)
 * :mod:`fusion.evaluation.distances` -- EUD, EM, circular EM, 2-D EM; Diff, Ratio, Balance
 * :mod:`fusion.evaluation.novelty`   -- copied 8-grams
 * :mod:`fusion.evaluation.judge`     -- the automatic listening judge

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import ot
 
-from fusion.evaluation.features import Feature
+from fusion.features import Feature
 
 #: The distances each feature is compared with (its columns in Table I / sequential table).
 def metrics_of(feature: Feature) -> tuple[str, ...]:

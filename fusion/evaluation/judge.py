@@ -37,7 +37,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from fusion.data import cache
-from fusion.evaluation import features
+from fusion import features
 from fusion.melody import TICKS_PER_BEAT, Melody, Note
 
 JUDGE_VERSION = 2

@@ -25,7 +25,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fusion import registry
-from fusion.evaluation import features, paper
+from fusion import features
+from fusion.evaluation import paper
 from fusion.render import plots
 from fusion.evaluation.distances import METRIC_LABELS
 from fusion.evaluation import BASELINES, ORDER, Results

@@ -43,7 +43,8 @@ from scipy import stats
 
 from fusion import registry
 from fusion.data import corpus
-from fusion.evaluation import distances, features, judge as judging, novelty, paper
+from fusion import features
+from fusion.evaluation import distances, judge as judging, novelty, paper
 from fusion.model import systems
 from fusion.melody import Melody
 
@@ -190,7 +191,7 @@ def score_table(sets: dict[str, list[Melody]], refs: dict[str, list[Melody]], fe
     refs : dict of str to list of Melody
         ``{"jazz": X_A, "folk": X_B}`` (:meth:`Data.references`).
     feats : sequence of features
-        The histogram features (e.g. :data:`fusion.evaluation.features.NOTE_FEATURES`: DD, NPD);
+        The histogram features (e.g. :data:`fusion.features.NOTE_FEATURES`: DD, NPD);
         each is scored with its metrics (:func:`fusion.evaluation.distances.metrics_of`).
     resamples : int
         Bootstrap resamples.

@@ -20,7 +20,7 @@ bin by bin, measured on the *training* windows (the test windows are never read)
 
 for the features f of :data:`FEATURE_NAMES`: note durations (DD) and pitch classes (NPD), the
 two histograms of Table I, and the IOI-class and pitch-class transitions (the sequential measures;
-``fusion.evaluation.features`` counts them, the same code the evaluation uses). The midpoint lies
+``fusion.features`` counts them, the same code the evaluation uses). The midpoint lies
 on the segment between the genres (Ratio 1) and equally far from both (Balance 0).
 
 lambda is fitted to the distribution actually used, with the loss
@@ -50,7 +50,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-#: the features the tilt matches (names of :data:`fusion.evaluation.features.FEATURES`)
+from fusion.features import FEATURES
+
+#: the features the tilt matches (names of :data:`fusion.features.FEATURES`)
 FEATURE_NAMES = ("dd", "npd", "ioi_transition", "pc_transition")
 #: the rho grid of (1), smallest first
 RHO_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -61,7 +63,6 @@ BETA_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.
 
 def count_matrices(melodies, names=FEATURE_NAMES) -> dict[str, np.ndarray]:
     """Per-melody counts ``(len(melodies), bins)`` of each feature (the evaluation's counters)."""
-    from fusion.evaluation.features import FEATURES  # late: fusion.evaluation imports the systems
 
     return {n: FEATURES[n].matrix(melodies) for n in names}
 
