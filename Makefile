@@ -56,6 +56,7 @@ bench: system-packages $(VENV)/.installed
 	$(PY) bench/bench_rollout.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_demo.py
+	$(PY) bench/bench_tilt.py
 	$(PY) bench/bench_survey.py
 
 stats: $(VENV)/.installed
