@@ -38,6 +38,15 @@ melodies and the weights are normalised within each group:
   chosen among k candidates with probability softmax(lambda . phi) over them; fitting lambda on
   groups of k of Blend's own melodies makes (1) the loss of that very rule.
 
+**With the reward** (Blend's decoding, :func:`fit_with_reward`; ``docs/method.md`` calls it (T2)):
+
+    q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))                                            (2)
+
+R the blend reward of the genre critics (:class:`fusion.model.blend.Reward`): the I-projection of
+p onto the distributions with the midpoint's statistics and a higher mean reward, i.e. the
+optimum of ``E_q[R] - KL(q || p) / beta`` under (1)'s constraint. beta is the largest of
+:data:`BETA_GRID` (in units of 1 / sd(R)) that keeps ``total_min_ess`` of each group effective.
+
 rho keeps the tilt from resting on a few melodies: the smallest rho of a grid whose mean effective
 sample size per group, 1 / sum_i s_i^2 for the within-group weights s, is at least ``min_ess`` of
 the group. Nothing here reads the judge or a classifier; only training windows and the model's
