@@ -14,8 +14,8 @@ generators at every step (:class:`fusion.model.systems.Mixture`, :func:`fusion.m
 so -1 is the jazz generator G_A alone, 0 the midpoint system alone (:data:`MIDPOINT`, with PoE
 the best-fusing system of ``reports/evaluation.md``, and of the two the one that is a single
 generator; :data:`fusion.registry.SLIDER_MIDPOINT`) and +1 the folk generator G_B alone, moving
-linearly through each pair in between. Each distribution is masked by the grammar and tempered before mixing; the mixture is renormalised. The slider
-applies to the midpoint system only (the other systems are sampled as trained).
+linearly through each pair in between. Each distribution is masked by the grammar and tempered
+before mixing; the mixture is renormalised. The slider applies to the midpoint system only (the other systems are sampled as trained).
 
 What is written beside a melody are plain functions of their inputs: :func:`verdict` (the
 automatic judge's opinion) and :func:`provenance` (which checkpoint, which settings). The page
