@@ -59,6 +59,6 @@ def test_ground_costs():
 def test_ioi_classes_agree_with_ioi_class_on_every_length():
     from fusion.features import ioi_class, ioi_classes
 
-    lengths = np.arange(0, 8 * 12 + 1)
+    lengths = np.arange(1, 8 * 12 + 1)
     assert list(ioi_classes(lengths)) == [ioi_class(int(n)) for n in lengths]
     assert ioi_classes([]).shape == (0,)
