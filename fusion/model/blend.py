@@ -291,8 +291,6 @@ class Reward:
     grammar: Grammar
     stats: tuple | None = None
 
-    PREFIXES = ("C_A.", "C_B.", "S_A.", "S_B.")
-
     def __call__(self, seq: torch.Tensor) -> torch.Tensor:
         return reward(self.critic_a, self.critic_b, self.calibration, seq, self.grammar, self.stats)
 
