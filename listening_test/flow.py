@@ -7,7 +7,9 @@ Steps (the paper's three, plus consent and a completion code):
    keeps its SHA-256). The crowd platform's ids (``PROLIFIC_PID``, ``STUDY_ID``, ``SESSION_ID``)
    are recorded, never trusted: a PID identifies, it does not authenticate. The clips are assigned
    at once;
-2. qualification: ``qualification`` real clips, question ``genre``: jazz / folk / neither;
+2. qualification: ``qualification`` real clips, as many jazz as folk (the odd one drawn), question
+   ``genre``: jazz / folk / neither; the labelled examples of the introduction are qualification
+   clips of each genre that the attempt is not asked about;
 3. for each main clip: ``fusion`` (pure jazz / pure folk / mixture / neither), then
    ``musicality`` (expert / newbie / robot) for the same clip;
 4. a completion code (and the study's completion URL, when configured).
@@ -328,7 +330,12 @@ class Survey:
             ids.sort(key=lambda i: used.get(i, 0))  # least-heard first; ties in random order
             return ids[:k]
 
-        quali = pick("qualification", None, self.design.qualification)
+        # qualification: both genres, as evenly as k allows (which genre gets the odd clip is drawn),
+        # so the step tests telling jazz from folk and a clip of each genre is left for the examples
+        k = self.design.qualification
+        halves = [k // 2, k - k // 2] if rng.random() < 0.5 else [k - k // 2, k // 2]
+        quali = [i for system, n in zip(("real jazz", "real folk"), halves) for i in pick("qualification", system, n)]
+        rng.shuffle(quali)
         main = [pick("main", g, 1)[0] for g in MAIN_GROUPS]
         rng.shuffle(main)
         catch = pick("catch", None, self.design.catch)

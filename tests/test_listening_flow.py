@@ -55,6 +55,8 @@ def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
         st = _start(survey)
         clips = _clips(survey, st["token"])
         assert [c.phase for c in clips[:design.qualification]] == ["qualification"] * design.qualification
+        genres = Counter(c.system for c in clips[:design.qualification])  # both genres, as evenly as 3 allows
+        assert sorted(genres) == ["real folk", "real jazz"] and sorted(genres.values()) == [1, 2]
         main = [c for c in clips if c.phase == "main"]
         assert Counter(c.system for c in main if c.role == "main") == Counter(MAIN_GROUPS)
         catch = [i for i, c in enumerate(main) if c.role == "catch"]
@@ -236,12 +238,13 @@ def test_the_sound_check_is_recorded_and_examples_are_not_ones_own_clips(survey)
     assert survey.check_sound(st["token"], n) is True and survey.state(st["token"])["sound_check"] == "passed"
     with survey.sessions() as s:
         assert s.scalar(select(db.Participant.sound_tries)) == 2
-    mine = {c.stimulus_id for c in survey._load(survey.sessions(), st["token"]).clips}
-    for genre in ("jazz", "folk"):
-        sid = survey.example(st["token"], genre)
-        assert sid not in mine
-        with survey.sessions() as s:
-            assert s.get(Stimulus, sid).genre == genre and s.get(Stimulus, sid).role == "qualification"
+    for token in [st["token"]] + [_start(survey)["token"] for _ in range(7)]:  # every attempt has both
+        mine = {c.stimulus_id for c in survey._load(survey.sessions(), token).clips}
+        for genre in ("jazz", "folk"):
+            sid = survey.example(token, genre)
+            assert sid not in mine
+            with survey.sessions() as s:
+                assert s.get(Stimulus, sid).genre == genre and s.get(Stimulus, sid).role == "qualification"
 
 
 @pytest.mark.data
