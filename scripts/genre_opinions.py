@@ -19,6 +19,12 @@ melodies of 4 bars, seed 0) the script prints the mean opinions, the share the g
 between the genres (|o_whole| <= 1/2), and the automatic judge's labels and mean P(jazz) of the
 same melodies; then, for Blend, the judge's labels by the generators' opinion of the whole melody.
 
+Last, the judge itself at the middle of its own feature space (real training windows only):
+P(jazz) of its whole-melody, pitch-only and rhythm-only classifiers at t * mean_jazz + (1 - t) *
+mean_folk of the windows' feature vectors (``judge.describe``), the t at which each crosses 1/2,
+and the share each calls jazz among feature vectors averaged from one random jazz and one random
+folk window.
+
 ``--groups G`` adds a decoding check: G groups of k candidates of Blend's generator, weighed within
 each group by Blend's shipped decoding rule (T2) alone, or with ``gamma * R_gen / sd(R_gen)`` added
 to the log-weights, where R_gen is the blend reward's form on the generators' opinions (acceptances
@@ -155,8 +161,32 @@ def main() -> None:
         if m.sum():
             shares = " / ".join(f"{100 * np.mean(lab[m] == x):.1f}" for x in judging.LABELS)
             print(f"| ({lo:+.2f}, {hi:+.2f}] | {int(m.sum())} | {shares} |")
+    judge_midpoint(judge, corpora, args.seed)
     if args.groups:
         decoding_check(opinions, judge, args.groups, args.seed)
+
+
+def judge_midpoint(judge, corpora, seed: int, n: int = 3000) -> None:
+    """The judge's classifiers between the genres' mean feature vectors (module docstring)."""
+    rng = np.random.default_rng(seed)
+    X = {}
+    for g, c in corpora.items():
+        w = c.windows("train")
+        X[g] = judging.describe_all([w[i] for i in rng.choice(len(w), min(n, len(w)), replace=False)])
+    parts = {"whole melody": (judge.whole, slice(None)), "pitch only": (judge.pitch, judging.PITCH_COLUMNS),
+             "rhythm only": (judge.rhythm, judging.RHYTHM_COLUMNS)}
+    k = min(len(X["jazz"]), len(X["folk"]))
+    pairs = (X["jazz"][:k] + X["folk"][:k]) / 2
+    print(f"\nThe judge between the genres' mean feature vectors ({n} training windows of each; t = 0 folk, 1 jazz)")
+    print("| classifier | P(jazz) at t = 0.25 | t = 0.5 | t = 0.75 | crosses 1/2 at t | averages of a jazz and a folk window called jazz % |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (model, cols) in parts.items():
+        at = lambda t: float(judging._p_jazz(model, (t * X["jazz"].mean(0) + (1 - t) * X["folk"].mean(0))[None][:, cols])[0])  # noqa: E731
+        lo, hi = 0.0, 1.0
+        for _ in range(40):  # bisection: P(jazz) rises along the segment
+            lo, hi = ((lo + hi) / 2, hi) if at((lo + hi) / 2) < 0.5 else (lo, (lo + hi) / 2)
+        called = 100 * np.mean(judging._p_jazz(model, pairs[:, cols]) >= 0.5)
+        print(f"| {name} | {at(0.25):.3f} | {at(0.5):.3f} | {at(0.75):.3f} | {(lo + hi) / 2:.3f} | {called:.1f} |")
 
 
 def decoding_check(opinions: Opinions, judge, groups: int, seed: int) -> None:
