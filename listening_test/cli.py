@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="build the stimulus pool in the database")
     p.add_argument("--per-system", type=int, default=50)
-    p.add_argument("--qualification", type=int, default=20, help="real clips per genre for the qualification step")
+    p.add_argument("--qualification", type=int, default=20, help="real clips per genre for the qualification step and its labelled examples (at least 3)")
     p.add_argument("--catch", type=int, default=6)
     p.add_argument("--bars", type=int, default=4)
     p.add_argument("--tempo", type=float, default=100.0)
@@ -70,7 +70,9 @@ def main(argv=None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_simulate)
     args = ap.parse_args(argv)
-    for name, low, high in (("per_system", 1, 1000), ("qualification", 1, 1000), ("catch", 0, 100), ("bars", 1, 16),
+    # qualification: 3 per genre at least, as a participant's three qualification clips take up to 2
+    # of one genre and the labelled examples need one more of each (listening_test.flow)
+    for name, low, high in (("per_system", 1, 1000), ("qualification", 3, 1000), ("catch", 0, 100), ("bars", 1, 16),
                             ("tempo", 40, 240), ("instrument", 0, 127), ("participants", 1, 100_000)):
         v = getattr(args, name, None)
         if v is not None and not low <= v <= high:

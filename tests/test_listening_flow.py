@@ -304,3 +304,14 @@ def test_a_database_of_the_old_schema_is_rebuilt_if_empty_and_refused_if_someone
             columns = {c[1] for c in sqlite3.connect(path).execute("PRAGMA table_info(participants)")}
             assert {"secret_hash", "resume_code", "device", "headphone_check"} <= columns
             engine.dispose()
+
+
+def test_prepare_refuses_too_few_qualification_clips_for_the_step_and_its_examples(capsys, tmp_path, monkeypatch):
+    """Two per genre would leave a participant with two clips of one genre no labelled example of it."""
+    from listening_test import cli
+
+    monkeypatch.setenv("FUSION_SURVEY_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert cli.main(["prepare", "--qualification", "2"]) == 1
+    assert "--qualification must be in 3..1000" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # refused before anything was made
