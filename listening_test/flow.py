@@ -7,7 +7,8 @@ Steps (the paper's three, plus consent and a completion code):
    keeps its SHA-256). The crowd platform's ids (``PROLIFIC_PID``, ``STUDY_ID``, ``SESSION_ID``)
    are recorded, never trusted: a PID identifies, it does not authenticate. The clips are assigned
    at once;
-2. qualification: ``qualification`` real clips, as many jazz as folk (the odd one drawn), question
+2. qualification: ``qualification`` real clips, as many jazz as folk (the odd one from the genre
+   heard least so far), question
    ``genre``: jazz / folk / neither; the labelled examples of the introduction are qualification
    clips of each genre that the attempt is not asked about;
 3. for each main clip: ``fusion`` (pure jazz / pure folk / mixture / neither), then
@@ -330,11 +331,16 @@ class Survey:
             ids.sort(key=lambda i: used.get(i, 0))  # least-heard first; ties in random order
             return ids[:k]
 
-        # qualification: both genres, as evenly as k allows (which genre gets the odd clip is drawn),
-        # so the step tests telling jazz from folk and a clip of each genre is left for the examples
+        # qualification: both genres, as evenly as k allows, so the step tests telling jazz from folk
+        # and a clip of each genre is left for the examples; the odd clip goes to the genre whose
+        # clips have been heard least on average (ties drawn), which keeps the whole qualification
+        # pool within one use of balance, as the main clips are
         k = self.design.qualification
-        halves = [k // 2, k - k // 2] if rng.random() < 0.5 else [k - k // 2, k // 2]
-        quali = [i for system, n in zip(("real jazz", "real folk"), halves) for i in pick("qualification", system, n)]
+        genres = ("real jazz", "real folk")
+        ids = {g: pool.get(("qualification", g), []) for g in genres}
+        heard = {g: sum(used.get(i, 0) for i in ids[g]) / max(len(ids[g]), 1) for g in genres}
+        first, second = sorted(genres, key=lambda g: (heard[g], rng.random()))
+        quali = pick("qualification", first, k - k // 2) + pick("qualification", second, k // 2)
         rng.shuffle(quali)
         main = [pick("main", g, 1)[0] for g in MAIN_GROUPS]
         rng.shuffle(main)

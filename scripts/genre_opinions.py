@@ -167,26 +167,20 @@ def main() -> None:
 
 
 def judge_midpoint(judge, corpora, seed: int, n: int = 3000) -> None:
-    """The judge's classifiers between the genres' mean feature vectors (module docstring)."""
+    """The judge's classifiers between the genres' mean feature vectors (module docstring;
+    :meth:`fusion.evaluation.judge.Judge.between` on training windows)."""
     rng = np.random.default_rng(seed)
     X = {}
     for g, c in corpora.items():
         w = c.windows("train")
         X[g] = judging.describe_all([w[i] for i in rng.choice(len(w), min(n, len(w)), replace=False)])
-    parts = {"whole melody": (judge.whole, slice(None)), "pitch only": (judge.pitch, judging.PITCH_COLUMNS),
-             "rhythm only": (judge.rhythm, judging.RHYTHM_COLUMNS)}
-    k = min(len(X["jazz"]), len(X["folk"]))
-    pairs = (X["jazz"][:k] + X["folk"][:k]) / 2
+    found = judge.between(X["jazz"], X["folk"])
     print(f"\nThe judge between the genres' mean feature vectors ({n} training windows of each; t = 0 folk, 1 jazz)")
     print("| classifier | P(jazz) at t = 0.25 | t = 0.5 | t = 0.75 | crosses 1/2 at t | averages of a jazz and a folk window called jazz % |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, (model, cols) in parts.items():
-        at = lambda t: float(judging._p_jazz(model, (t * X["jazz"].mean(0) + (1 - t) * X["folk"].mean(0))[None][:, cols])[0])  # noqa: E731
-        lo, hi = 0.0, 1.0
-        for _ in range(40):  # bisection: P(jazz) rises along the segment
-            lo, hi = ((lo + hi) / 2, hi) if at((lo + hi) / 2) < 0.5 else (lo, (lo + hi) / 2)
-        called = 100 * np.mean(judging._p_jazz(model, pairs[:, cols]) >= 0.5)
-        print(f"| {name} | {at(0.25):.3f} | {at(0.5):.3f} | {at(0.75):.3f} | {(lo + hi) / 2:.3f} | {called:.1f} |")
+    for name, r in found.items():
+        print(f"| {name} | {r['p_jazz_at_0.25']:.3f} | {r['p_jazz_at_0.5']:.3f} | {r['p_jazz_at_0.75']:.3f} "
+              f"| {r['crossing_t']:.3f} | {100 * r['pairs_called_jazz']:.1f} |")
 
 
 def decoding_check(opinions: Opinions, judge, groups: int, seed: int) -> None:

@@ -296,12 +296,23 @@ def _settings(page, bars, seed):
 
 
 def _slide(page, elem_id, value):
-    """Type a slider's value in its number box, and wait until the slider has taken it."""
+    """Type a slider's value in its number box, and wait until the slider has taken it (typed again
+    if it has not within 10 s: an accordion that has just opened may not take the first typing on a
+    loaded machine)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
-    box.blur()
-    page.wait_for_function(f"document.querySelector('#{elem_id} input[type=range]').value === '{value}'", timeout=10000)
+    for attempt in range(3):
+        box.fill(str(value))
+        box.press("Enter")
+        box.blur()
+        try:
+            page.wait_for_function(f"document.querySelector('#{elem_id} input[type=range]').value === '{value}'",
+                                   timeout=10000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
 
 
 def _shot(page, name):

@@ -54,6 +54,39 @@ def test_known_mixtures_are_mostly_called_mixture(validation):
         assert validation["labels"][kind]["mixture"] > validation["labels"]["jazz"]["mixture"] + 0.4
 
 
+@pytest.mark.data
+@pytest.mark.slow
+def test_where_the_judge_puts_the_middle_between_the_genres(validation):
+    """P(jazz) rises along the segment from folk's mean features to jazz's, crossing 1/2 where
+    the bisection says (the judge's boundaries are reported, not assumed to be halfway)."""
+    between = validation["between"]
+    assert set(between) == {"whole", "pitch", "rhythm"}
+    for name, r in between.items():
+        assert r["p_jazz_at_0.25"] < r["p_jazz_at_0.5"] < r["p_jazz_at_0.75"], name
+        assert 0.0 < r["crossing_t"] < 1.0 and 0.0 <= r["pairs_called_jazz"] <= 1.0
+        assert (r["crossing_t"] < 0.5) == (r["p_jazz_at_0.5"] > 0.5), name
+
+
+def test_between_finds_the_boundary_of_a_known_classifier():
+    """On two clouds with the same spread, a balanced logistic regression crosses at t = 1/2; when
+    the 'folk' cloud is tight and the 'jazz' cloud wide, the crossing moves toward folk."""
+    rng = np.random.default_rng(0)
+    width = J.describe(Melody(notes=(Note(60, 0.0, 1.0), Note(62, 1.0, 1.0)))).shape[0]
+
+    def crossing(jazz_sd: float) -> float:
+        jazz = rng.normal(1.0, jazz_sd, (2000, width))
+        folk = rng.normal(-1.0, 0.3, (2000, width))
+        x, y = np.concatenate([jazz, folk]), np.r_[np.ones(2000), np.zeros(2000)]
+        model = J._classifier(x, y)
+        judge = J.Judge(whole=model, pitch=J._classifier(x[:, J.PITCH_COLUMNS], y),
+                        rhythm=J._classifier(x[:, J.RHYTHM_COLUMNS], y), half=model, scaler=None,
+                        neighbours=None, threshold=np.inf)
+        return judge.between(jazz, folk)["whole"]["crossing_t"]
+
+    assert crossing(0.3) == pytest.approx(0.5, abs=0.03)
+    assert crossing(3.0) < 0.45
+
+
 def test_splices_and_hybrids_by_hand():
     a = Melody(notes=tuple(Note(60 + i, float(i), 1.0) for i in range(16)))
     b = Melody(notes=tuple(Note(72, 2.0 * i, 0.5) for i in range(8)))

@@ -225,6 +225,37 @@ class Judge:
                    for i in range(n_mixtures)]
         out["labels"]["splices"] = self.labels(spliced)
         out["labels"]["hybrids"] = self.labels(hybrids)
+        out["between"] = self.between(describe_all(test["jazz"]), describe_all(test["folk"]))
+        return out
+
+    def between(self, jazz: np.ndarray, folk: np.ndarray) -> dict[str, dict[str, float]]:
+        """Where the judge's boundaries lie between the genres, in its own feature space.
+
+        For the whole-melody, pitch-only and rhythm-only classifiers: P(jazz) at the points
+        ``t * mean(jazz) + (1 - t) * mean(folk)`` of the segment between the genres' mean feature
+        vectors (t = 0.25, 0.5, 0.75), the ``t`` at which P(jazz) crosses 1/2 (bisection; 0.5 for a
+        boundary halfway between the means), and the share called jazz among feature vectors
+        averaged from the i-th jazz and the i-th folk melody (each half of each genre).
+
+        Parameters
+        ----------
+        jazz, folk : np.ndarray
+            :func:`describe_all` of real melodies of each genre.
+        """
+        k = min(len(jazz), len(folk))
+        pairs = (jazz[:k] + folk[:k]) / 2
+        out = {}
+        for name, model, cols in (("whole", self.whole, slice(None)), ("pitch", self.pitch, PITCH_COLUMNS),
+                                  ("rhythm", self.rhythm, RHYTHM_COLUMNS)):
+            def at(t: float) -> float:
+                return float(_p_jazz(model, (t * jazz.mean(0) + (1 - t) * folk.mean(0))[None][:, cols])[0])
+
+            lo, hi = 0.0, 1.0
+            for _ in range(30):  # P(jazz) rises along the segment (logistic in t)
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if at(mid) < 0.5 else (lo, mid)
+            out[name] = {"p_jazz_at_0.25": at(0.25), "p_jazz_at_0.5": at(0.5), "p_jazz_at_0.75": at(0.75),
+                         "crossing_t": (lo + hi) / 2, "pairs_called_jazz": float(np.mean(_p_jazz(model, pairs[:, cols]) >= 0.5))}
         return out
 
 

@@ -54,6 +54,23 @@ def _cell(row, value="ratio", low="ci_low", high="ci_high") -> str:
     return f"{row[value]:.3f} [{row[low]:.3f}, {row[high]:.3f}]"
 
 
+def _between_lines(between: dict | None) -> list[str]:
+    """The judge's boundaries between the genres' mean feature vectors (``Judge.between``)."""
+    if not between:
+        return []
+    names = {"whole": "whole melody", "pitch": "pitch only", "rhythm": "rhythm only"}
+    return [
+        "Where its classifiers put the middle (test windows): P(jazz) along the segment from the folk "
+        "windows' mean feature vector (t = 0) to the jazz windows' (t = 1), the t at which it crosses "
+        "1/2 (0.5 would be halfway), and the share called jazz of feature vectors averaged from a jazz "
+        "and a folk window. A crossing below 0.5 means a melody halfway between the genres in every "
+        "part reads as jazz (`docs/method.md`, \"Three instruments on the middle\").",
+        _markdown_table(["classifier", "P(jazz) at t = 0.25", "t = 0.5", "t = 0.75", "crosses 1/2 at t",
+                         "averages called jazz"], [
+            [names.get(k, k), f"{r['p_jazz_at_0.25']:.3f}", f"{r['p_jazz_at_0.5']:.3f}", f"{r['p_jazz_at_0.75']:.3f}",
+             f"{r['crossing_t']:.3f}", f"{100 * r['pairs_called_jazz']:.1f}%"] for k, r in between.items()])]
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -236,6 +253,7 @@ def markdown(results: Results, command: str, commit: str) -> str:
         _markdown_table(["melodies", *paper.LABELS], [
             [kind, *(f"{100 * acc['labels'][kind][lab]:.1f}%" for lab in paper.LABELS)]
             for kind in ("jazz", "folk", "splices", "hybrids")]),
+        *_between_lines(acc.get("between")),
         "### Automatic Table II (percent), beside the crowd's in the paper",
         _judge_table(results.judge),
         "### Per melody: does each melody fuse both genres? (percent of melodies, 95% intervals)",
