@@ -3,4 +3,5 @@ import sys
 
 from fusion.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process (the seed study's --jobs) imports it
+    sys.exit(main())

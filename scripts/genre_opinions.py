@@ -17,7 +17,9 @@ For each row (real test windows of each genre, known mixtures made of them -- sp
 hybrids in aspect, and the systems' melodies as ``python -m fusion evaluate`` samples them: 500
 melodies of 4 bars, seed 0) the script prints the mean opinions, the share the generators place
 between the genres (|o_whole| <= 1/2), and the automatic judge's labels and mean P(jazz) of the
-same melodies; then, for Blend, the judge's labels by the generators' opinion of the whole melody.
+same melodies, and the blend reward R of the same melodies (the genre critics and calibration
+shipped in Blend's checkpoint; 0 for one genre, about 1/2 for a melody both accept); then, for
+Blend, the judge's labels by the generators' opinion of the whole melody.
 
 Last, the judge itself at the middle of its own feature space (real training windows only):
 P(jazz) of its whole-melody, pitch-only and rhythm-only classifiers at t * mean_jazz + (1 - t) *
@@ -29,7 +31,9 @@ folk window.
 each group by Blend's shipped decoding rule (T2) alone, or with ``gamma * R_gen / sd(R_gen)`` added
 to the log-weights, where R_gen is the blend reward's form on the generators' opinions (acceptances
 (1 + o) / 2 for jazz and (1 - o) / 2 for folk, their soft minimum over the whole melody and each
-half, averaged); it prints the effective candidates per group and the judge's label shares that the
+half, averaged), or ``gamma * R_cross / sd(R_cross)``, where R_cross asks for one genre in the
+pitches and the other in the rhythm (:func:`crossing`: the larger soft minimum of the pitch
+opinion's acceptance by one genre and the rhythm opinion's by the other); it prints the effective candidates per group and the judge's label shares that the
 kept melodies have in expectation (exact weights, no draw). The numbers behind docs/method.md,
 "Three instruments on the middle".
 
@@ -139,18 +143,22 @@ def main() -> None:
     print(f"{args.n} melodies of 4 bars per row, seed {args.seed}; opinions: +1 = real jazz, -1 = real folk "
           "(training windows), 0 = the midpoint")
     print("| melodies | o whole | o pitch | o rhythm | o first half | o second half | between (abs(o whole) <= 0.5) % "
-          "| judge: jazz / folk / mixture / neither % | judge: mean P(jazz) |")
-    print("|---|" + "---:|" * 6 + "---|---:|")
+          "| judge: jazz / folk / mixture / neither % | judge: mean P(jazz) | blend reward R: mean / share >= 0.3 |")
+    print("|---|" + "---:|" * 6 + "---|---:|---:|")
+    reward = systems.load_generator("blend").reward
     kept = {}
     for label, mels in rows.items():
         o = opinions(mels)
+        with torch.no_grad():
+            r = np.concatenate([reward(opinions.tokens(mels[i:i + 256])).numpy() for i in range(0, len(mels), 256)])
         verdicts = judge.judge(mels)
         lab = np.array([v["label"] for v in verdicts])
         pj = np.array([v["p_jazz"] for v in verdicts])
         kept[label] = (o, lab)
         shares = " / ".join(f"{100 * np.mean(lab == x):.1f}" for x in judging.LABELS)
         print(f"| {label} | " + " | ".join(f"{np.nanmean(o[p]):+.2f}" for p in PARTS)
-              + f" | {100 * np.nanmean(np.abs(o['whole']) <= 0.5):.1f} | {shares} | {pj.mean():.2f} |")
+              + f" | {100 * np.nanmean(np.abs(o['whole']) <= 0.5):.1f} | {shares} | {pj.mean():.2f} "
+              f"| {r.mean():.3f} / {100 * np.mean(r >= 0.3):.1f} |")
     o, lab = kept["blend"]
     print("\nBlend: the judge's labels by the generators' opinion of the whole melody")
     print("| o whole | melodies | judge: jazz / folk / mixture / neither % |")
@@ -183,6 +191,17 @@ def judge_midpoint(judge, corpora, seed: int, n: int = 3000) -> None:
               f"| {r['crossing_t']:.3f} | {100 * r['pairs_called_jazz']:.1f} |")
 
 
+def crossing(o: dict[str, np.ndarray]) -> np.ndarray:
+    """R_cross: how much a melody is one genre in its pitches and the other in its rhythm, by the
+    generators' opinions: the larger of softmin(jazz pitch, folk rhythm) and softmin(folk pitch,
+    jazz rhythm), with acceptances (1 + o) / 2 (jazz) and (1 - o) / 2 (folk) clipped to [0, 1]."""
+    p = torch.as_tensor(np.nan_to_num(o["pitch"]))
+    r = torch.as_tensor(np.nan_to_num(o["rhythm"]))
+    jazz = lambda x: ((1 + x) / 2).clamp(0, 1)  # noqa: E731
+    folk = lambda x: ((1 - x) / 2).clamp(0, 1)  # noqa: E731
+    return torch.maximum(blend.softmin(jazz(p), folk(r)), blend.softmin(folk(p), jazz(r))).numpy()
+
+
 def decoding_check(opinions: Opinions, judge, groups: int, seed: int) -> None:
     """The judge's label shares of Blend's decoding rule with and without a term for the
     generators' opinions (module docstring)."""
@@ -200,19 +219,23 @@ def decoding_check(opinions: Opinions, judge, groups: int, seed: int) -> None:
     accept = {p: (torch.as_tensor((1 + np.nan_to_num(o[p])) / 2), torch.as_tensor((1 - np.nan_to_num(o[p])) / 2))
               for p in ("whole", "first", "second")}
     r_gen = np.mean([blend.softmin(*accept[p]).numpy() for p in accept], axis=0)
+    r_cross = crossing(o)
     base = fitted.log_weights(tilt.count_matrices(mels, fitted.names), rewards)
     lab = np.array([v["label"] for v in judge.judge(mels)])
     print(f"\nBlend's decoding with the generators' opinions: {groups} groups of {k} candidates, seed {seed}")
     print("| log-weights | effective candidates per group | judge (expected): jazz / folk / mixture / neither % |")
     print("|---|---:|---|")
-    for gamma in (None, 0.0, 0.5, 1.0, 2.0):
-        logw = np.zeros_like(base) if gamma is None else base + gamma * r_gen / r_gen.std()
+    terms = [(None, None), (0.0, None)] + [(g, "R_gen") for g in (0.5, 1.0, 2.0)] + \
+        [(g, "R_cross") for g in (0.5, 1.0, 2.0, 4.0, 8.0)]
+    for gamma, term in terms:
+        r = r_gen if term == "R_gen" else r_cross
+        logw = np.zeros_like(base) if gamma is None else base + gamma * r / r.std()
         w = torch.softmax(torch.as_tensor(logw).view(groups, k), 1).numpy()
         ess = float((1 / (w ** 2).sum(1)).mean())
         w = w.reshape(-1) / groups
         shares = " / ".join(f"{100 * w[lab == x].sum():.1f}" for x in judging.LABELS)
         name = ("one candidate (no rule)" if gamma is None else "(T2), as shipped" if gamma == 0
-                else f"(T2) + {gamma} R_gen / sd(R_gen)")
+                else f"(T2) + {gamma} {term} / sd({term})")
         print(f"| {name} | {ess:.1f} | {shares} |")
 
 

@@ -31,6 +31,13 @@ def test_every_system_has_a_checkpoint_with_a_model_card():
     assert size < 50 * 2**20
 
 
+def test_the_checkpoints_index_names_every_folder():
+    """checkpoints/README.md lists each system's folder (it once still said 'the eight systems')."""
+    index = (ROOT / "README.md").read_text()
+    for name in systems.SYSTEMS:
+        assert f"`{name}/`" in index, name
+
+
 @pytest.mark.parametrize("name", list(systems.SYSTEMS))
 def test_system_loads_and_generates_valid_melodies(name):
     s = systems.load_generator(name)

@@ -1,8 +1,10 @@
 """The whole training pipeline on a tiny slice of the real data (the ``smoke`` preset): every
 system trained, exported, loaded and sampled; resumable; logged; seeded."""
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -86,6 +88,45 @@ def test_a_different_preset_does_not_resume_a_run(smoke_run):
     other = dataclasses.replace(PRESETS["smoke"], seed=7)
     with pytest.raises(ValueError, match="different preset"):
         train.Trainer(other, root / "run", progress=False)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_seed_study_trains_seeds_in_parallel_and_reports_their_spread(smoke_run, tmp_path):
+    """``python -m fusion seeds --jobs 2``: seeds 1 and 2 re-run blend and fusion from the smoke
+    run's snapshot in two processes; the same seed trained in this process gives the same weights;
+    seeds.csv/md hold every seed of both systems."""
+    import pandas as pd
+    from safetensors.torch import load_file
+
+    from fusion.evaluation import seeds
+
+    root, _ = smoke_run
+    out = tmp_path / "reports"
+    args = ["seeds", "--preset", "smoke", "--base", str(root / "run"), "--checkpoints", str(root / "ckpt"),
+            "--seeds", "1", "2", "--jobs", "2", "--samples", "24", "--bootstrap", "20", "--quick", "--out", str(out),
+            "--quiet"]
+    assert cli.main(args) == 0
+    df = pd.read_csv(out / "seeds.csv")
+    assert sorted(df.seed.unique()) == [0, 1, 2] and set(df.system) == {"fusion", "blend"}
+    assert df["mixture %"].between(0, 100).all()
+    md = (out / "seeds.md").read_text()
+    assert "## blend" in md and "## fusion" in md and "--jobs 2" in md
+    weights = {k: load_file(root / f"run-seed{k}" / "checkpoints" / "blend" / "weights.safetensors") for k in (1, 2)}
+    assert any(not torch.equal(weights[1][n], weights[2][n]) for n in weights[1])  # the seeds differ
+    shutil.rmtree(root / "run-seed1")  # the same seed again, from scratch, in this process
+    again = seeds.train_seeds([1], root / "run", "smoke", progress=False, command="test")
+    same = load_file(Path(again[1]) / "blend" / "weights.safetensors")
+    assert all(torch.equal(same[n], weights[1][n]) for n in same)  # a worker process trains as this one does
+
+
+def test_seed_study_refuses_a_base_without_snapshot(tmp_path, capsys):
+    assert cli.main(["seeds", "--base", str(tmp_path / "nothing"), "--seeds", "1", "--quiet"]) == 1
+    assert "before_fusion.pt" in capsys.readouterr().err
+    from fusion.evaluation import seeds
+
+    with pytest.raises(ValueError, match="jobs"):
+        seeds.train_seeds([1], tmp_path, jobs=0)
 
 
 def test_subset_of_systems_runs_only_their_stages():

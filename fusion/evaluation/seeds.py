@@ -11,11 +11,17 @@ written per seed with their mean, standard deviation and range to ``reports/seed
 
 What varies is therefore the fusion stage's randomness, not the pre-training's (re-running all
 of it three times would not fit the two-hour budget on two CPU cores); ``docs/method.md`` says so.
+
+The seeds are independent runs from the same snapshot, so :func:`train_seeds` can train them in
+parallel processes (``--jobs``), each with its share of the CPU threads: on two cores, two seeds
+with one thread each take about the time of one.
 """
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +64,48 @@ def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool
     return out
 
 
+def _worker(seed: int, base: str, preset_name: str, command: str, threads: int) -> tuple[str, float]:
+    """One seed's training in a worker process (spawned: a fresh interpreter, its own threads)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    t0 = time.time()
+    out = train_seed(seed, Path(base), preset_name, progress=False, command=command)
+    return str(out), time.time() - t0
+
+
+def train_seeds(seeds: list[int], base: Path, preset_name: str = "paper", jobs: int = 1, threads: int = 2,
+                progress: bool = True, command: str = "python -m fusion seeds", log=print) -> dict[int, str]:
+    """Train each of ``seeds`` (:func:`train_seed`); ``jobs`` > 1 runs that many at once in worker
+    processes, ``threads`` (the total) split among them. Returns each seed's checkpoint folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``base`` holds no snapshot (before any work starts).
+    ValueError
+        For ``jobs`` < 1.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    snapshot = Path(base) / train.SNAPSHOT
+    if seeds and not snapshot.exists():
+        raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
+    jobs = min(jobs, len(seeds)) or 1
+    if jobs == 1:
+        return {seed: str(train_seed(seed, Path(base), preset_name, progress=progress, command=command))
+                for seed in seeds}
+    each = max(1, threads // jobs)
+    log(f"training seeds {seeds} in {jobs} processes, {each} thread(s) each")
+    folders = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {seed: pool.submit(_worker, seed, str(base), preset_name, command, each) for seed in seeds}
+        for seed, future in futures.items():
+            folders[seed], took = future.result()
+            log(f"seed {seed}: trained in {took:.0f} s")
+    return folders
+
+
 def headline(results: evaluation.Results, system: str) -> dict:
     row = {}
     for table, col, label in HEADLINES:
@@ -71,13 +119,17 @@ def headline(results: evaluation.Results, system: str) -> dict:
     return row
 
 
-def study(seeds: dict[int, str | None], samples: int = 500, bootstrap: int = 200, log=print) -> pd.DataFrame:
-    """Evaluate ``STUDIED`` for each seed's checkpoint folder (``None``: ``checkpoints/``)."""
+def study(seeds: dict[int, str | None], samples: int = 500, bootstrap: int = 200, log=print,
+          quick: bool = False) -> pd.DataFrame:
+    """Evaluate ``STUDIED`` for each seed's checkpoint folder (``None``: ``checkpoints/``);
+    ``quick``: the evaluation's quick options (:meth:`fusion.evaluation.Options.quick`) with these
+    ``samples`` and ``bootstrap``, for tests."""
     data = evaluation.Data.load()
     rows = []
     for seed, folder in seeds.items():
         t0 = time.time()
-        options = evaluation.Options(samples=samples, bootstrap=bootstrap, systems=STUDIED, checkpoints=folder)
+        make = evaluation.Options.quick if quick else evaluation.Options
+        options = make(samples=samples, bootstrap=bootstrap, systems=STUDIED, checkpoints=folder)
         results = evaluation.evaluate(options, data=data, log=lambda msg: None)
         for system in STUDIED:
             rows.append({"system": system, "seed": seed, **headline(results, system)})
