@@ -33,7 +33,9 @@ to the log-weights, where R_gen is the blend reward's form on the generators' op
 (1 + o) / 2 for jazz and (1 - o) / 2 for folk, their soft minimum over the whole melody and each
 half, averaged), or ``gamma * R_cross / sd(R_cross)``, where R_cross asks for one genre in the
 pitches and the other in the rhythm (:func:`crossing`: the larger soft minimum of the pitch
-opinion's acceptance by one genre and the rhythm opinion's by the other); it prints the effective candidates per group and the judge's label shares that the
+opinion's acceptance by one genre and the rhythm opinion's by the other), or ``gamma * R_eq /
+sd(R_eq)``, R_gen with its middle at the generators' equal-evidence point (:func:`equal_evidence`:
+mean log-likelihood ratio 0, not halfway between the genres' means); it prints the effective candidates per group and the judge's label shares that the
 kept melodies have in expectation (exact weights, no draw). The numbers behind docs/method.md,
 "Three instruments on the middle".
 
@@ -202,6 +204,20 @@ def crossing(o: dict[str, np.ndarray]) -> np.ndarray:
     return torch.maximum(blend.softmin(jazz(p), folk(r)), blend.softmin(folk(p), jazz(r))).numpy()
 
 
+def equal_evidence(o: dict[str, np.ndarray], opinions: Opinions) -> np.ndarray:
+    """R_eq: R_gen's form with the middle moved to where both generators find a melody equally
+    likely (mean log-likelihood ratio 0, at o0 = -m / h in opinion units) instead of halfway
+    between the genres' means: the jazz acceptance is piecewise linear in o, 0 at o = -1 (real
+    folk), 1/2 at o0, 1 at o = +1 (real jazz); folk's is 1 minus it."""
+    out = []
+    for p in ("whole", "first", "second"):
+        o0 = -opinions.mid[p] / opinions.half[p]
+        x = np.nan_to_num(o[p])
+        jazz = np.clip(np.where(x <= o0, (1 + x) / (2 * (1 + o0)), 0.5 + (x - o0) / (2 * (1 - o0))), 0, 1)
+        out.append(blend.softmin(torch.as_tensor(jazz), torch.as_tensor(1 - jazz)).numpy())
+    return np.mean(out, axis=0)
+
+
 def decoding_check(opinions: Opinions, judge, groups: int, seed: int) -> None:
     """The judge's label shares of Blend's decoding rule with and without a term for the
     generators' opinions (module docstring)."""
@@ -220,16 +236,19 @@ def decoding_check(opinions: Opinions, judge, groups: int, seed: int) -> None:
               for p in ("whole", "first", "second")}
     r_gen = np.mean([blend.softmin(*accept[p]).numpy() for p in accept], axis=0)
     r_cross = crossing(o)
+    r_eq = equal_evidence(o, opinions)
+    print("\nthe generators' equal-evidence point (mean log-likelihood ratio 0) in opinion units: "
+          + ", ".join(f"{p} {-opinions.mid[p] / opinions.half[p]:+.3f}" for p in PARTS))
     base = fitted.log_weights(tilt.count_matrices(mels, fitted.names), rewards)
     lab = np.array([v["label"] for v in judge.judge(mels)])
     print(f"\nBlend's decoding with the generators' opinions: {groups} groups of {k} candidates, seed {seed}")
     print("| log-weights | effective candidates per group | judge (expected): jazz / folk / mixture / neither % |")
     print("|---|---:|---|")
     terms = [(None, None), (0.0, None)] + [(g, "R_gen") for g in (0.5, 1.0, 2.0)] + \
-        [(g, "R_cross") for g in (0.5, 1.0, 2.0, 4.0, 8.0)]
+        [(g, "R_cross") for g in (0.5, 1.0, 2.0, 4.0)] + [(g, "R_eq") for g in (0.5, 1.0, 2.0, 4.0)]
     for gamma, term in terms:
-        r = r_gen if term == "R_gen" else r_cross
-        logw = np.zeros_like(base) if gamma is None else base + gamma * r / r.std()
+        r = {"R_gen": r_gen, "R_cross": r_cross, "R_eq": r_eq}.get(term, np.ones_like(r_gen))
+        logw = np.zeros_like(base) if gamma is None else base + (gamma * r / r.std() if gamma else 0)
         w = torch.softmax(torch.as_tensor(logw).view(groups, k), 1).numpy()
         ess = float((1 / (w ** 2).sum(1)).mean())
         w = w.reshape(-1) / groups

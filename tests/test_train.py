@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from fusion import cli
-from fusion.model import systems, train
+from fusion.model import blend, systems, train
 from fusion.render import midi
 from fusion.model.grammar import Grammar
 from fusion.model.presets import PRESETS
@@ -244,3 +244,31 @@ def test_critic_updates_raise_their_objective(smoke_trainer):
         for _ in range(80):
             t.critic_update(critic, opt, batches, objective, balance, positive=pos, negative=neg, real=["xa", "xb"])
         assert value() > before + 0.02
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blend_carries_the_equal_evidence_generators(smoke_run):
+    """Blend's reward gains the genre generators' equal-evidence acceptances (``blend_evidence``):
+    in training (its round reports), in its decoding rule and in its checkpoint, which loads them
+    back and samples with them."""
+    from safetensors.torch import load_file
+
+    root, _ = smoke_run
+    folder = root / "ckpt" / "blend"
+    config = json.loads((folder / "config.json").read_text())
+    ev = config["sampling"]["reward"]["evidence"]
+    assert set(ev["mid"]) == {"whole", "pitch", "rhythm", "first", "second"} and all(h > 0 for h in ev["half"].values())
+    assert config["training"]["preset"]["blend_evidence"] is True
+    assert all("j_whole" in r and "f_second" in r for r in config["rounds"]["blend"])
+    weights = load_file(folder / "weights.safetensors")
+    assert any(k.startswith("reward.evidence.G_A.") for k in weights)
+    s = systems.load_generator("blend", root / "ckpt")
+    assert s.reward.evidence is not None
+    rows = [s.vocab.encode(m, total_beats=8, bos_eos=True) for m in s.sample(3, bars=2, seed=3)]
+    seq = torch.tensor([r + [s.vocab.pad_id] * (max(map(len, rows)) - len(r)) for r in rows])
+    r = s.reward
+    parts = blend.reward_parts(r.critic_a, r.critic_b, r.calibration, seq, r.grammar, r.stats, r.evidence)
+    assert bool(((parts["j_whole"] >= 0) & (parts["j_whole"] <= 1)).all())
+    assert torch.allclose(parts["j_whole"] + parts["f_whole"], torch.ones(3))
+    assert torch.allclose(parts["R"], r(seq))

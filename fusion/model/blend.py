@@ -32,6 +32,13 @@ statistics (note and rest lengths, pitch classes, intervals, density), are calib
 way, and join the soft minimum: ``softmin(a, b, a_S, b_S)``. A melody whose motifs please both
 TextCNN critics but whose note lengths belong to neither genre earns little.
 
+**Equal evidence** (optional, preset ``blend_evidence``). The jazz and folk generators' own
+acceptances (:mod:`fusion.model.evidence`: 1/2 each where both generators find the melody equally
+likely, 0 and 1 at real folk and real jazz) can join the soft minimum of each piece too:
+``softmin(a, b, a_S, b_S, j, 1 - j)``. The critics' calibration puts the middle halfway between
+the genres' mean scores; the generators' puts it where the genres are equally likely, which for a
+tight genre (folk) and a broad one (jazz) lies nearer the tight one.
+
 The automatic judge is never used here (nor in any training or selection).
 """
 from __future__ import annotations
@@ -207,7 +214,7 @@ def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tenso
 
 @torch.no_grad()
 def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
-                 grammar: Grammar, stats: tuple | None = None) -> dict[str, torch.Tensor]:
+                 grammar: Grammar, stats: tuple | None = None, evidence=None) -> dict[str, torch.Tensor]:
     """Per melody: acceptances ``a_<piece>``, ``b_<piece>``, soft minima ``fuse_<piece>`` and the
     reward ``R`` (module docstring), each ``(B,)``.
 
@@ -224,6 +231,9 @@ def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, s
     stats : tuple of (StatsCritic, StatsCritic), optional
         The statistics critics of jazz and folk: their acceptances (``sa_``, ``sb_``) join the
         soft minimum, so a melody must also *sound* like both genres in its global statistics.
+    evidence : fusion.model.evidence.Evidence, optional
+        The genre generators' equal-evidence acceptances (``j_<piece>``, ``f_<piece>``) join the
+        soft minimum too.
 
     Returns
     -------
@@ -237,6 +247,7 @@ def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, s
         c.eval()
     out = {}
     fuse = []
+    generators = evidence.acceptances(seq) if evidence is not None else None
     for piece, x in pieces(seq, grammar).items():
         a, b = calibration.acceptances(_scores(critic_a, x), _scores(critic_b, x), piece)
         out[f"a_{piece}"], out[f"b_{piece}"] = a, b
@@ -245,6 +256,9 @@ def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, s
             sa, sb = calibration.stats_acceptances(_scores(stats[0], x), _scores(stats[1], x), piece)
             out[f"sa_{piece}"], out[f"sb_{piece}"] = sa, sb
             accepted += [sa, sb]
+        if generators is not None:
+            out[f"j_{piece}"], out[f"f_{piece}"] = generators[piece]
+            accepted += list(generators[piece])
         out[f"fuse_{piece}"] = softmin_all(accepted)
         fuse.append(out[f"fuse_{piece}"])
     out["R"] = torch.stack(fuse).mean(0)
@@ -252,7 +266,7 @@ def reward_parts(critic_a: Critic, critic_b: Critic, calibration: Calibration, s
 
 
 def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: torch.Tensor,
-           grammar: Grammar, stats: tuple | None = None) -> torch.Tensor:
+           grammar: Grammar, stats: tuple | None = None, evidence=None) -> torch.Tensor:
     """The blend reward R ``(B,)`` of token sequences (module docstring).
 
     Parameters
@@ -272,7 +286,7 @@ def reward(critic_a: Critic, critic_b: Critic, calibration: Calibration, seq: to
         ``R`` ``(B,)`` of :func:`reward_parts`: about 0 for pure jazz or pure folk, near 1/2 for
         a melody that both critics find half their own throughout (no gradients).
     """
-    return reward_parts(critic_a, critic_b, calibration, seq, grammar, stats)["R"]
+    return reward_parts(critic_a, critic_b, calibration, seq, grammar, stats, evidence)["R"]
 
 
 @dataclass
@@ -281,7 +295,8 @@ class Reward:
     so that a checkpoint can carry it and score its own candidates at decoding time (Blend's
     decoding rule, :mod:`fusion.model.tilt`, ``docs/method.md``, "Blend's decoding").
 
-    ``stats`` holds the statistics critics (S_A, S_B) or is None. Calling it on token sequences
+    ``stats`` holds the statistics critics (S_A, S_B) or is None; ``evidence`` the genre
+    generators' equal-evidence acceptances (:mod:`fusion.model.evidence`) or is None. Calling it on token sequences
     ``(B, L)`` gives R ``(B,)`` (:func:`reward`), in chunks, without gradients.
     """
 
@@ -290,9 +305,10 @@ class Reward:
     calibration: Calibration
     grammar: Grammar
     stats: tuple | None = None
+    evidence: object = None  # fusion.model.evidence.Evidence
 
     def __call__(self, seq: torch.Tensor) -> torch.Tensor:
-        return reward(self.critic_a, self.critic_b, self.calibration, seq, self.grammar, self.stats)
+        return reward(self.critic_a, self.critic_b, self.calibration, seq, self.grammar, self.stats, self.evidence)
 
     def critics(self) -> dict:
         """``{"C_A": ..., "C_B": ..., "S_A": ..., "S_B": ...}`` (the statistics critics if any)."""
@@ -304,13 +320,20 @@ class Reward:
     def to_config(self) -> dict:
         """What, besides the weights, a checkpoint needs to rebuild it: the TextCNN critics'
         configuration, the calibration means (``"critic|piece|genre"``) and the soft minimum's tau."""
-        return {"critic": self.critic_a.config.to_dict(), "stats": bool(self.stats), "tau": TAU,
-                "calibration": {"|".join(k): v for k, v in self.calibration.means.items()}}
+        out = {"critic": self.critic_a.config.to_dict(), "stats": bool(self.stats), "tau": TAU,
+               "calibration": {"|".join(k): v for k, v in self.calibration.means.items()}}
+        if self.evidence is not None:
+            out["evidence"] = self.evidence.to_config()
+        return out
 
     def tensors(self, prefix: str = "reward.") -> dict[str, torch.Tensor]:
-        """The critics' weights, keyed ``<prefix><critic>.<parameter>`` (for safetensors)."""
-        return {f"{prefix}{name}.{k}": v.detach().cpu().contiguous()
-                for name, m in self.critics().items() for k, v in m.state_dict().items()}
+        """The critics' weights, keyed ``<prefix><critic>.<parameter>`` (for safetensors), and the
+        equal-evidence generators' as ``<prefix>evidence.G_A.<parameter>`` (if any)."""
+        out = {f"{prefix}{name}.{k}": v.detach().cpu().contiguous()
+               for name, m in self.critics().items() for k, v in m.state_dict().items()}
+        if self.evidence is not None:
+            out.update(self.evidence.tensors(f"{prefix}evidence."))
+        return out
 
     @classmethod
     def from_checkpoint(cls, config: dict, tensors: dict[str, torch.Tensor], grammar: Grammar,
@@ -329,4 +352,9 @@ class Reward:
             made[name] = m.eval()
         cal = Calibration({tuple(k.split("|")): float(v) for k, v in config["calibration"].items()})
         stats = (made["S_A"], made["S_B"]) if config["stats"] else None
-        return cls(made["C_A"], made["C_B"], cal, grammar, stats)
+        ev = None
+        if config.get("evidence"):
+            from fusion.model.evidence import Evidence
+
+            ev = Evidence.from_checkpoint(config["evidence"], tensors, grammar, f"{prefix}evidence.")
+        return cls(made["C_A"], made["C_B"], cal, grammar, stats, ev)

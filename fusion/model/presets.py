@@ -75,6 +75,9 @@ class Preset:
     blend_g_steps: int = 25
     blend_lr: float = 1e-4
     blend_mle_weight: float = 0.5
+    # the genre generators' equal-evidence acceptances join Blend's reward (fusion.model.evidence;
+    # policy gradient, round reports, decoding rule and checkpoint; docs/method.md, "Equal evidence")
+    blend_evidence: bool = True
     # the midpoint of the genres' statistics (fusion.model.tilt): the teacher is tilted toward it,
     # and Blend keeps one of ``blend_candidates`` melodies by a tilt fitted on its own melodies
     blend_tilt_windows: int = 8192  # training windows per genre that measure the midpoint

@@ -52,7 +52,7 @@ from tqdm import tqdm
 
 from fusion import registry
 from fusion.data import corpus
-from fusion.model import blend, losses, rollout, tilt
+from fusion.model import blend, evidence, losses, rollout, tilt
 from fusion.model.baselines import NoteDistribution
 from fusion.model.critic import Critic, gradient_penalty, input_gradient_norms, pad_to
 from fusion.model.generator import Generator
@@ -556,7 +556,24 @@ class Trainer:
 
     def blend_reward(self, seqs: torch.Tensor) -> torch.Tensor:
         return blend.reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar,
-                            self.stats_critics())
+                            self.stats_critics(), self.evidence())
+
+    def evidence(self) -> evidence.Evidence | None:
+        """Blend's equal-evidence acceptances when ``blend_evidence`` is on (else None): the
+        frozen pre-trained genre generators the product of experts uses (G_POE_A, G_POE_B),
+        calibrated on ``calibration_windows`` held-out windows of each genre, once per run (kept
+        in the state, so a resumed run reads the same)."""
+        if not self.preset.blend_evidence or "G_POE_A" not in self.modules:
+            return None
+        a, b = self.modules["G_POE_A"], self.modules["G_POE_B"]
+        if "evidence" not in self.extra:
+            n = self.preset.calibration_windows
+            fitted = evidence.Evidence.fit(a, b, self.grammar, self._val_tokens("jazz", n), self._val_tokens("folk", n))
+            self.extra["evidence"] = {"mid": fitted.mid, "half": fitted.half}
+            self.log({"stage": "blend", "phase": "evidence",
+                      "equal_evidence_opinion": {q: round(fitted.middle(q), 4) for q in evidence.PARTS}})
+        e = self.extra["evidence"]
+        return evidence.Evidence(a, b, self.grammar, dict(e["mid"]), dict(e["half"]))
 
     def stage_genre_critics(self):
         """C_A, C_B (copies of D_A, D_B) by Eq. 11: own genre high; the other genre and the samples
@@ -598,13 +615,15 @@ class Trainer:
                   "separations": cal.separations()})
 
     @torch.no_grad()
-    def _selection_score(self, models: list[Generator], weights, combine: str, temperature: float) -> dict:
-        """Mean blend reward (and its parts) of ``select_samples`` melodies of a candidate."""
+    def _selection_score(self, models: list[Generator], weights, combine: str, temperature: float,
+                         with_evidence: bool = False) -> dict:
+        """Mean blend reward (and its parts) of ``select_samples`` melodies of a candidate
+        (``with_evidence``: Blend's reward, with the equal-evidence acceptances when on)."""
         p = self.preset
         seqs = self._stack([self.fake(models, min(256, p.select_samples), weights, combine, temperature)
                             for _ in range(max(1, p.select_samples // 256))])
         parts = blend.reward_parts(self.modules["C_A"], self.modules["C_B"], self.calibration(), seqs, self.grammar,
-                                   self.stats_critics())
+                                   self.stats_critics(), self.evidence() if with_evidence else None)
         return {k: round(float(v.mean()), 4) for k, v in parts.items()}
 
     def stage_poe(self):
@@ -688,7 +707,7 @@ class Trainer:
             opt.step()
             self.log({"stage": "blend", "phase": "warm", "step": step, "nll": round(nll.item() / n, 4)})
             bar.update()
-        self._round_report("blend", -1, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0))
+        self._round_report("blend", -1, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0, True))
         net = rollout.make_rollout_net(g)
         gopt = self.gen_opt(g, p.blend_lr)
         for r in range(p.blend_rounds):
@@ -697,7 +716,7 @@ class Trainer:
                 self.log({"stage": "blend", "phase": "generator", "round": r, "step": step, "model": "G_BLEND", **rec})
                 bar.update()
                 bar.set_postfix(R=rec["reward"])
-            rec = self._round_report("blend", r, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0))
+            rec = self._round_report("blend", r, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0, True))
         bar.close()
         self.extra["final"]["blend:R"] = rec["R"]
 
@@ -723,7 +742,7 @@ class Trainer:
     def reward_object(self) -> blend.Reward:
         """The blend reward of this run's frozen genre critics, as one object (a checkpoint carries it)."""
         return blend.Reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), self.grammar,
-                            self.stats_critics())
+                            self.stats_critics(), self.evidence())
 
     def midpoint(self) -> tilt.Target:
         """The midpoint of real jazz and real folk (``blend_tilt_windows`` training windows of
