@@ -120,13 +120,17 @@ def _seeds(args: argparse.Namespace) -> int:
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     folders: dict[int, str | None] = {0: args.checkpoints}
     folders.update(seeds.train_seeds([s for s in args.seeds if s != 0], Path(args.base), args.preset, jobs=args.jobs,
-                                     threads=args.threads, progress=not args.quiet, command=command, log=log))
+                                     threads=args.threads, progress=not args.quiet, command=command, log=log,
+                                     systems=args.systems))
     commit = paths.git_commit()
-    df = seeds.study(folders, samples=args.samples, bootstrap=args.bootstrap, log=log, quick=args.quick)
+    df = seeds.study(folders, samples=args.samples, bootstrap=args.bootstrap, log=log, quick=args.quick,
+                     systems=args.systems)
+    df = df.assign(command=command, commit=commit["commit"][:7] + (" (dirty)" if commit["dirty"] else ""))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    df = seeds.merge(df, out)
     df.round(6).to_csv(out / "seeds.csv", index=False)
-    (out / "seeds.md").write_text(seeds.markdown(df, command, commit["commit"][:7] + (" (dirty)" if commit["dirty"] else "")))
+    (out / "seeds.md").write_text(seeds.markdown(df))
     print(seeds.summary(df).round(4).to_string(index=False))
     return 0
 
@@ -196,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the preset the base run was trained with")
     se.add_argument("--quick", action="store_true", help="the evaluation's quick judge (1500 windows per genre; "
                                                          "for tests)")
+    se.add_argument("--systems", nargs="+", default=["fusion", "blend"], choices=("fusion", "blend"),  # seeds.STUDIED
+                    help="the fusion-stage systems to re-train and evaluate (the other's rows in --out's "
+                         "seeds.csv are kept)")
     se.add_argument("--quiet", action="store_true")
     se.set_defaults(func=_seeds)
 

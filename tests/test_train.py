@@ -112,12 +112,39 @@ def test_seed_study_trains_seeds_in_parallel_and_reports_their_spread(smoke_run,
     assert df["mixture %"].between(0, 100).all()
     md = (out / "seeds.md").read_text()
     assert "## blend" in md and "## fusion" in md and "--jobs 2" in md
+    assert set(df.commit) == {df.commit[0]} and df.command.str.contains("--jobs 2").all()
     weights = {k: load_file(root / f"run-seed{k}" / "checkpoints" / "blend" / "weights.safetensors") for k in (1, 2)}
     assert any(not torch.equal(weights[1][n], weights[2][n]) for n in weights[1])  # the seeds differ
     shutil.rmtree(root / "run-seed1")  # the same seed again, from scratch, in this process
     again = seeds.train_seeds([1], root / "run", "smoke", progress=False, command="test")
     same = load_file(Path(again[1]) / "blend" / "weights.safetensors")
     assert all(torch.equal(same[n], weights[1][n]) for n in same)  # a worker process trains as this one does
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_seed_study_of_one_system_keeps_the_other_systems_rows(smoke_run, tmp_path):
+    """``seeds --systems blend`` re-trains and evaluates Blend only; Fusion's rows of an earlier
+    seeds.csv (one written before the provenance columns existed) stay, with their command and
+    commit from the earlier seeds.md."""
+    import pandas as pd
+
+    root, _ = smoke_run
+    out = tmp_path / "reports"
+    out.mkdir()
+    old = pd.DataFrame([{"system": s, "seed": k, "mixture %": 10.0 + k} for s in ("fusion", "blend") for k in (0, 1)])
+    old.to_csv(out / "seeds.csv", index=False)
+    (out / "seeds.md").write_text("Made by `python -m fusion seeds --threads 1` at commit `8a48f03`.\n")
+    args = ["seeds", "--preset", "smoke", "--base", str(root / "run"), "--checkpoints", str(root / "ckpt"),
+            "--seeds", "3", "--systems", "blend", "--samples", "16", "--bootstrap", "10", "--quick", "--out", str(out),
+            "--quiet"]
+    assert cli.main(args) == 0
+    df = pd.read_csv(out / "seeds.csv")
+    fusion = df[df.system == "fusion"]
+    assert fusion.seed.tolist() == [0, 1] and set(fusion.commit) == {"8a48f03"}
+    assert sorted(df[df.system == "blend"].seed) == [0, 3] and not (root / "run-seed3" / "checkpoints" / "fusion").exists()
+    md = (out / "seeds.md").read_text()
+    assert "`python -m fusion seeds --threads 1` at commit `8a48f03`" in md and "--systems blend" in md
 
 
 def test_seed_study_refuses_a_base_without_snapshot(tmp_path, capsys):

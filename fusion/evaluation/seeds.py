@@ -44,12 +44,12 @@ HEADLINES = [("judge", "mixture_share", "mixture %"), ("judge", "neither_share",
 
 
 def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool = True,
-               command: str = "python -m fusion seeds") -> Path:
-    """Train ``blend`` and ``fusion`` with ``seed`` from ``base``'s snapshot; returns the
-    checkpoint folder (``runs/<preset>-seed<seed>/checkpoints``)."""
+               command: str = "python -m fusion seeds", systems=STUDIED) -> Path:
+    """Train ``systems`` (``blend`` and ``fusion``, or one of them) with ``seed`` from ``base``'s
+    snapshot; returns the checkpoint folder (``runs/<preset>-seed<seed>/checkpoints``)."""
     preset = dataclasses.replace(PRESETS[preset_name], seed=seed)
     run_dir = base.parent / f"{base.name}-seed{seed}"
-    trainer = train.Trainer(preset, run_dir, systems=STUDIED, progress=progress)
+    trainer = train.Trainer(preset, run_dir, systems=list(systems), progress=progress)
     if not trainer.done:
         snapshot = base / train.SNAPSHOT
         if not snapshot.exists():
@@ -64,18 +64,19 @@ def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool
     return out
 
 
-def _worker(seed: int, base: str, preset_name: str, command: str, threads: int) -> tuple[str, float]:
+def _worker(seed: int, base: str, preset_name: str, command: str, threads: int, systems) -> tuple[str, float]:
     """One seed's training in a worker process (spawned: a fresh interpreter, its own threads)."""
     import torch
 
     torch.set_num_threads(threads)
     t0 = time.time()
-    out = train_seed(seed, Path(base), preset_name, progress=False, command=command)
+    out = train_seed(seed, Path(base), preset_name, progress=False, command=command, systems=systems)
     return str(out), time.time() - t0
 
 
 def train_seeds(seeds: list[int], base: Path, preset_name: str = "paper", jobs: int = 1, threads: int = 2,
-                progress: bool = True, command: str = "python -m fusion seeds", log=print) -> dict[int, str]:
+                progress: bool = True, command: str = "python -m fusion seeds", log=print,
+                systems=STUDIED) -> dict[int, str]:
     """Train each of ``seeds`` (:func:`train_seed`); ``jobs`` > 1 runs that many at once in worker
     processes, ``threads`` (the total) split among them. Returns each seed's checkpoint folder.
 
@@ -93,13 +94,13 @@ def train_seeds(seeds: list[int], base: Path, preset_name: str = "paper", jobs: 
         raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
     jobs = min(jobs, len(seeds)) or 1
     if jobs == 1:
-        return {seed: str(train_seed(seed, Path(base), preset_name, progress=progress, command=command))
-                for seed in seeds}
+        return {seed: str(train_seed(seed, Path(base), preset_name, progress=progress, command=command,
+                                     systems=systems)) for seed in seeds}
     each = max(1, threads // jobs)
     log(f"training seeds {seeds} in {jobs} processes, {each} thread(s) each")
     folders = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {seed: pool.submit(_worker, seed, str(base), preset_name, command, each) for seed in seeds}
+        futures = {seed: pool.submit(_worker, seed, str(base), preset_name, command, each, tuple(systems)) for seed in seeds}
         for seed, future in futures.items():
             folders[seed], took = future.result()
             log(f"seed {seed}: trained in {took:.0f} s")
@@ -120,8 +121,8 @@ def headline(results: evaluation.Results, system: str) -> dict:
 
 
 def study(seeds: dict[int, str | None], samples: int = 500, bootstrap: int = 200, log=print,
-          quick: bool = False) -> pd.DataFrame:
-    """Evaluate ``STUDIED`` for each seed's checkpoint folder (``None``: ``checkpoints/``);
+          quick: bool = False, systems=STUDIED) -> pd.DataFrame:
+    """Evaluate ``systems`` for each seed's checkpoint folder (``None``: ``checkpoints/``);
     ``quick``: the evaluation's quick options (:meth:`fusion.evaluation.Options.quick`) with these
     ``samples`` and ``bootstrap``, for tests."""
     data = evaluation.Data.load()
@@ -129,9 +130,9 @@ def study(seeds: dict[int, str | None], samples: int = 500, bootstrap: int = 200
     for seed, folder in seeds.items():
         t0 = time.time()
         make = evaluation.Options.quick if quick else evaluation.Options
-        options = make(samples=samples, bootstrap=bootstrap, systems=STUDIED, checkpoints=folder)
+        options = make(samples=samples, bootstrap=bootstrap, systems=tuple(systems), checkpoints=folder)
         results = evaluation.evaluate(options, data=data, log=lambda msg: None)
-        for system in STUDIED:
+        for system in systems:
             rows.append({"system": system, "seed": seed, **headline(results, system)})
         log(f"seed {seed}: evaluated in {time.time() - t0:.0f} s")
     return pd.DataFrame(rows)
@@ -150,18 +151,39 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(parts)
 
 
-def markdown(df: pd.DataFrame, command: str, commit: str) -> str:
+def markdown(df: pd.DataFrame) -> str:
+    """``reports/seeds.md``: per system, the command and commit its seeds were trained and
+    evaluated by (columns ``command`` and ``commit``), then the summary and each seed's value."""
     s = summary(df)
     lines = ["# Seed study: the fusion-stage systems with three training seeds", "",
-             f"Made by `{command}` at commit `{commit}`. Seeds {sorted(set(df.seed))}: seed 0 is the shipped "
-             "checkpoint (`checkpoints/`); the others re-run the `blend` and `fusion` stages from the same "
-             "pre-trained state (`fusion/evaluation/seeds.py`). Each seed's melodies are evaluated like "
-             "`reports/evaluation.md` (500 melodies of 4 bars).", ""]
+             f"Seeds {sorted(set(df.seed))}: seed 0 is the shipped checkpoint (`checkpoints/`); the others re-run "
+             "the system's fusion stage from the same pre-trained state (`fusion/evaluation/seeds.py`). Each "
+             "seed's melodies are evaluated like `reports/evaluation.md` (500 melodies of 4 bars).", ""]
     for system in df.system.unique():
-        lines += [f"## {system}", "", "| measure | mean | sd | min | max | per seed |", "|---|---|---|---|---|---|"]
         part = df[df.system == system].sort_values("seed")
+        made = "; ".join(f"`{c}` at commit `{k}`" for c, k in part[["command", "commit"]].drop_duplicates().itertuples(index=False))
+        lines += [f"## {system}", "", f"Made by {made}.", "",
+                  "| measure | mean | sd | min | max | per seed |", "|---|---|---|---|---|---|"]
         for r in s[s.system == system].to_dict("records"):
             per = ", ".join(f"{v:.3g}" for v in part[r["measure"]])
             lines.append(f"| {r['measure']} | {r['mean']:.3g} | {r['sd']:.2g} | {r['min']:.3g} | {r['max']:.3g} | {per} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def merge(new: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """``new`` rows, and the rows of the systems it does not hold from ``out/seeds.csv`` (a study
+    of one system keeps the other's earlier seeds; rows written before the ``command`` and
+    ``commit`` columns existed take them from ``out/seeds.md``'s "Made by" line)."""
+    old_csv = out / "seeds.csv"
+    if not old_csv.exists():
+        return new
+    old = pd.read_csv(old_csv)
+    old = old[~old.system.isin(set(new.system))]
+    if len(old) and ("commit" not in old or "command" not in old):
+        import re
+
+        md = (out / "seeds.md").read_text() if (out / "seeds.md").exists() else ""
+        found = re.search(r"Made by `([^`]+)` at commit `([^`]+)`", md)
+        old = old.assign(command=found.group(1) if found else "unknown", commit=found.group(2) if found else "unknown")
+    return pd.concat([old, new], ignore_index=True)
