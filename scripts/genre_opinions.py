@@ -54,11 +54,11 @@ import torch  # noqa: E402
 
 from fusion.data import corpus  # noqa: E402
 from fusion.evaluation import judge as judging  # noqa: E402
-from fusion.model import blend, systems, tilt  # noqa: E402
+from fusion.model import blend, evidence, systems, tilt  # noqa: E402
 from fusion.model.sampling import sample as sample_tokens  # noqa: E402
 from fusion.model.grammar import Grammar  # noqa: E402
 
-PARTS = ("whole", "pitch", "rhythm", "first", "second")
+PARTS = evidence.PARTS  # whole, pitch, rhythm, first, second
 BEATS = 16  # four bars of 4/4: the evaluation's melodies and the training windows
 
 
@@ -98,16 +98,8 @@ class Opinions:
             lb = self.gb.masked_log_probs(seq, self.grammar, self.ticks).double()
             impossible = (la < -1e4) | (lb < -1e4)  # a token the grammar mask rules out for this length
             d = la - lb
-            tgt = seq[:, 1:]
-            event, dur = self.grammar._is_event[tgt], self.grammar._is_dur[tgt]
-            ticks = self.grammar.ticks[tgt]
-            before = torch.cumsum(ticks, 1) - ticks
-            onset = torch.where(event, before, torch.full_like(before, -1)).cummax(1).values
-            second = onset * 2 >= ticks.sum(1, keepdim=True)
-            body = event | dur
-            masks = {"whole": body, "pitch": event, "rhythm": dur, "first": body & ~second, "second": body & second}
             bad = impossible.any(1)
-            for p, m in masks.items():
+            for p, m in evidence.part_masks(seq, self.grammar).items():
                 v = (d * m).sum(1) / m.sum(1)
                 out[p].append(torch.where(bad | (m.sum(1) == 0), torch.full_like(v, float("nan")), v).numpy())
         return {p: np.concatenate(v) for p, v in out.items()}
