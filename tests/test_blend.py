@@ -112,3 +112,32 @@ def test_reward_object_survives_a_checkpoint_round_trip():
     assert set(made.tensors()) == {k for k in made.tensors() if k.split(".")[1] in ("C_A", "C_B", "S_A", "S_B")}
     assert torch.allclose(back(seq), made(seq))
     assert back.calibration.means == cal.means
+
+
+def test_equal_density_lies_nearer_the_tighter_genre_and_reads_one_half():
+    assert blend.equal_density(1.0, 0.3, -1.0, 0.3) == pytest.approx(0.0)
+    x0 = blend.equal_density(1.0, 0.4, -1.0, 0.1)  # own genre broad, the other tight
+    assert -1.0 < x0 < -0.5
+    from scipy.stats import norm
+    assert norm.pdf(x0, 1.0, 0.4) == pytest.approx(norm.pdf(x0, -1.0, 0.1))
+    m = {}
+    for piece in blend.PIECES:  # C_A: jazz (own) broad, folk tight; C_B: folk (own) tight, jazz broad
+        m.update({("A", piece, "jazz"): 1.0, ("A", piece, "jazz_sd"): 0.4, ("A", piece, "folk"): -1.0,
+                  ("A", piece, "folk_sd"): 0.1, ("B", piece, "folk"): 1.0, ("B", piece, "folk_sd"): 0.1,
+                  ("B", piece, "jazz"): -1.0, ("B", piece, "jazz_sd"): 0.4})
+    cal = blend.Calibration(m)
+    ua, ub = cal.middle("A", "whole"), cal.middle("B", "whole")
+    assert ua < 0.5 < ub  # both on the folk side
+    a, b = cal.acceptances(torch.tensor([-1.0, x0, 1.0]), torch.tensor([-1.0, 2 * ua - 1 + 0.0, 1.0]), "whole")
+    assert a.tolist() == pytest.approx([0.0, 0.5, 1.0], abs=1e-6)
+    assert b[0] == pytest.approx(0.0) and b[2] == pytest.approx(1.0)
+    # without the spreads (an older checkpoint) the map stays linear
+    old = blend.Calibration({k: v for k, v in m.items() if not k[2].endswith("_sd")})
+    a, _ = old.acceptances(torch.tensor([0.0]), torch.tensor([0.0]), "whole")
+    assert old.middle("A", "whole") == 0.5 and float(a[0]) == pytest.approx(0.5)
+
+
+def test_calibration_fit_keeps_each_genres_spread(setting):
+    _, _, cal = setting
+    assert all((k, p, f"{g}_sd") in cal.means for k in ("A", "B") for p in blend.PIECES for g in ("jazz", "folk"))
+    assert all(0.05 <= v <= 0.95 for v in cal.middles().values())

@@ -170,3 +170,17 @@ def test_shipped_blend_keeps_the_candidates_its_critics_find_more_fused():
 
     kept, drawn = s.sample(48, bars=4, seed=21), plain.sample(48, bars=4, seed=21)
     assert mean_reward(kept) > mean_reward(drawn)
+
+
+def test_cross_validated_rho_keeps_min_ess_and_is_the_least_held_out_loss():
+    target = tilt.Target.between(JAZZ, FOLK)
+    counts = tilt.count_matrices(pool(n=640, seed=3))
+    plain = tilt.fit(counts, target, group=16, min_ess=0.25)
+    cv = tilt.fit(counts, target, group=16, min_ess=0.25, cv=True)
+    losses = cv.report["rho_cv_loss"]
+    assert "rho_cv_loss" not in plain.report
+    assert cv.report["ess_share"] >= 0.25
+    # only rho that keep min_ess are cross-validated, the smallest of them first (the min_ess rule's pick)
+    assert float(min(losses, key=float)) == plain.report["rho"]
+    assert losses[str(cv.report["rho"])] == min(losses.values())
+    assert sum(cv.report["gaps_after"].values()) < sum(cv.report["gaps_before"].values())

@@ -9,8 +9,24 @@ input, so an affine map is all it takes):
     a(x) = (C_A(x) - m_A^folk) / (m_A^jazz - m_A^folk)     real folk -> 0, real jazz -> 1
     b(x) = (C_B(x) - m_B^jazz) / (m_B^folk - m_B^jazz)     real jazz -> 0, real folk -> 1
 
-with m_A^jazz the mean score of C_A on real jazz, and so on. The per-piece fusion score is the soft
-minimum of the two acceptances,
+with m_A^jazz the mean score of C_A on real jazz, and so on.
+
+**Equal density** (``docs/method.md``, "Equal density"). Halfway between the genres' mean scores
+(a = 1/2) is not where a critic finds a melody equally likely to be jazz or folk: folk is tight
+and jazz broad, and each critic's scores spread accordingly. With each genre's scores on the
+held-out windows read as a normal distribution N(m^g, s^g), the score at which both densities are
+equal (between the means; equal priors) is x0, and u0 its linear acceptance above. The
+acceptance is bent there, piecewise linear in the linear acceptance u,
+
+    a = u / (2 u0)                          for u <= u0
+      = 1/2 + (u - u0) / (2 (1 - u0))      for u >  u0
+
+so that real folk still reads 0, real jazz 1, and a melody at the critic's equal-density point
+1/2 (likewise b for C_B, and the statistics critics). Outside [0, 1] it goes on linearly (a
+melody less jazz than real folk keeps a negative acceptance: the realism term below). A
+calibration without the spreads (an older checkpoint) keeps u0 = 1/2, the linear map.
+
+The per-piece fusion score is the soft minimum of the two acceptances,
 
     softmin_tau(a, b) = -tau * log((exp(-a / tau) + exp(-b / tau)) / 2)          (tau = 0.1)
 
@@ -45,6 +61,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from fusion.model.critic import Critic
@@ -165,8 +182,31 @@ class Calibration:
             for piece, x in pieces(seq, grammar).items():
                 for key, critic in named:
                     critic.eval()
-                    means[key, piece, genre] = float(_scores(critic, x).mean())
+                    s = _scores(critic, x).double()
+                    means[key, piece, genre] = float(s.mean())
+                    means[key, piece, f"{genre}_sd"] = float(s.std())
         return cls(means)
+
+    def middle(self, critic: str, piece: str) -> float:
+        """u0: the linear acceptance (0 at the other genre's mean score, 1 at the critic's own
+        genre's) of the score where the two genres' normal score densities are equal (module
+        docstring, "Equal density"); 1/2 without the spreads, or where the densities do not cross
+        between the means. Kept within [0.05, 0.95]."""
+        own, other = ("jazz", "folk") if critic in ("A", "SA") else ("folk", "jazz")
+        m = self.means
+        if (critic, piece, f"{own}_sd") not in m:
+            return 0.5
+        x0 = equal_density(m[critic, piece, own], m[critic, piece, f"{own}_sd"],
+                           m[critic, piece, other], m[critic, piece, f"{other}_sd"])
+        if x0 is None:
+            return 0.5
+        u0 = (x0 - m[critic, piece, other]) / (m[critic, piece, own] - m[critic, piece, other])
+        return float(min(max(u0, 0.05), 0.95))
+
+    def middles(self) -> dict:
+        """u0 of every critic and piece (:meth:`middle`), keyed ``"<critic>:<piece>"``."""
+        keys = ("A", "B", "SA", "SB") if self.has_stats else ("A", "B")
+        return {f"{k}:{p}": round(self.middle(k, p), 4) for k in keys for p in PIECES}
 
     def acceptances(self, s_a: torch.Tensor, s_b: torch.Tensor, piece: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Jazz acceptance a (real folk 0, real jazz 1) and folk acceptance b (real jazz 0, real folk 1).
@@ -197,7 +237,7 @@ class Calibration:
         m = self.means
         a = (s_a - m[ka, piece, "folk"]) / max(m[ka, piece, "jazz"] - m[ka, piece, "folk"], 1e-6)
         b = (s_b - m[kb, piece, "jazz"]) / max(m[kb, piece, "folk"] - m[kb, piece, "jazz"], 1e-6)
-        return a, b
+        return bend(a, self.middle(ka, piece)), bend(b, self.middle(kb, piece))
 
     def separations(self) -> dict:
         """How far each critic scores its own genre above the other, per piece (its raw units;
@@ -206,6 +246,34 @@ class Calibration:
         own = {"A": ("jazz", "folk"), "B": ("folk", "jazz"), "SA": ("jazz", "folk"), "SB": ("folk", "jazz")}
         keys = ("A", "B", "SA", "SB") if self.has_stats else ("A", "B")
         return {f"{k}:{p}": m[k, p, own[k][0]] - m[k, p, own[k][1]] for k in keys for p in PIECES}
+
+
+def equal_density(mu_own: float, sd_own: float, mu_other: float, sd_other: float) -> float | None:
+    """The score x between the two means at which N(x; mu_own, sd_own) = N(x; mu_other, sd_other)
+    (None if the densities do not cross there). Equal spreads give the midpoint; otherwise the
+    crossing lies nearer the tighter distribution's mean.
+
+    The log-density difference is the quadratic
+    ``(1/(2 s_o^2) - 1/(2 s^2)) x^2 + (mu/s^2 - mu_o/s_o^2) x + mu_o^2/(2 s_o^2) - mu^2/(2 s^2) + log(s_o/s)``
+    (s, mu the own genre's; s_o, mu_o the other's), of which the root between the means is taken.
+    """
+    s1, s2 = max(sd_own, 1e-9), max(sd_other, 1e-9)
+    qa = 1 / (2 * s2 ** 2) - 1 / (2 * s1 ** 2)
+    qb = mu_own / s1 ** 2 - mu_other / s2 ** 2
+    qc = mu_other ** 2 / (2 * s2 ** 2) - mu_own ** 2 / (2 * s1 ** 2) + np.log(s2 / s1)
+    lo, hi = min(mu_own, mu_other), max(mu_own, mu_other)
+    roots = [-qc / qb] if abs(qa) < 1e-12 * max(abs(qb), 1e-300) else np.roots([qa, qb, qc])
+    inside = [float(np.real(r)) for r in roots if abs(np.imag(r)) < 1e-12 and lo <= np.real(r) <= hi]
+    return inside[0] if inside else None
+
+
+def bend(u: torch.Tensor, u0: float) -> torch.Tensor:
+    """The linear acceptance ``u`` (0 at the other genre's mean, 1 at the own genre's) bent so that
+    ``u0`` reads 1/2 (module docstring, "Equal density"); linear beyond [0, 1]. ``u0 = 1/2``
+    leaves ``u`` as it is."""
+    if u0 == 0.5:
+        return u
+    return torch.where(u <= u0, u / (2 * u0), 0.5 + (u - u0) / (2 * (1 - u0)))
 
 
 def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tensor:

@@ -86,6 +86,10 @@ class Preset:
     blend_tilt_min_ess: float = 0.25  # the statistics' tilt alone keeps a quarter of the candidates effective
     # ... and with the reward's part (fusion.model.tilt, (2)) an eighth: at least 8 of 64
     blend_decoding_min_ess: float = 0.125
+    # ... and the statistics' rho by two-fold cross-validation of (1) on those melodies (the
+    # smallest rho that keeps a quarter effective fitted the pitch-class transitions of the
+    # fitting sample and moved a held-out sample's away: 0.17 -> 0.20; docs/method.md)
+    blend_decoding_rho_cv: bool = True
     window_beats: int = 16
     seed: int = 0
 

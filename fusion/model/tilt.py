@@ -207,7 +207,7 @@ def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0):
 
 def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: float = 0.25,
         rho_grid=RHO_GRID, held_out: dict[str, np.ndarray] | None = None, steps: int = 100,
-        offset: np.ndarray | None = None, held_out_offset: np.ndarray | None = None) -> Tilt:
+        offset: np.ndarray | None = None, held_out_offset: np.ndarray | None = None, cv: bool = False) -> Tilt:
     """Fit lambda by (1) on melodies' counts, cut in consecutive groups of ``group``.
 
     Parameters
@@ -232,6 +232,12 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     offset, held_out_offset : np.ndarray, optional
         A fixed log-weight per melody added to ``lambda . phi`` (``beta R``: the reward's part
         of (2), :func:`fit_with_reward`), for the fitting sample and the held-out one.
+    cv : bool, optional
+        Choose rho by two-fold cross-validation instead: among the rho of the grid that keep
+        ``min_ess``, the one whose lambda, fitted on every other group, leaves the smallest loss
+        (1) (without its penalty) on the groups it was not fitted on, both ways round; then
+        lambda is that rho's fit on all groups. Needs at least four groups (else the ``min_ess``
+        rule stands).
 
     Returns
     -------
@@ -253,30 +259,55 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     tt = {f: tc[f].sum(1) for f in names}
     tg = {f: (torch.as_tensor(target.mid[f], dtype=torch.float64), target.spread[f]) for f in names}
     off = torch.zeros(N, dtype=torch.float64) if offset is None else torch.as_tensor(offset[:N], dtype=torch.float64)
-    lam = torch.zeros(phi.shape[1], dtype=torch.float64, requires_grad=True)
-    chosen = None
-    for rho in rho_grid:
+
+    def solve(rho, rows, start=None):
+        lam = (torch.zeros(phi.shape[1], dtype=torch.float64) if start is None else start.clone()).requires_grad_(True)
+        ph, c, t, o = phi[rows], {f: tc[f][rows] for f in names}, {f: tt[f][rows] for f in names}, off[rows]
         opt = torch.optim.LBFGS([lam], lr=1, max_iter=steps, line_search_fn="strong_wolfe")
 
         def closure():
             opt.zero_grad()
-            terms, _ = _loss_parts(lam, phi, tc, tt, tg, names, group, off)
+            terms, _ = _loss_parts(lam, ph, c, t, tg, names, group, o)
             loss = terms.sum() + rho * (lam ** 2).sum()
             loss.backward()
             return loss
 
         opt.step(closure)
+        return lam.detach()
+
+    everything = torch.arange(N)
+    folds = None
+    if cv and N // group >= 4:
+        parity = (everything // group) % 2
+        folds = [(everything[parity == i], everything[parity != i]) for i in (0, 1)]
+    chosen, cv_loss, lam = None, {}, None
+    for rho in rho_grid:
+        lam = solve(rho, everything, lam)  # warm-started from the previous rho's fit
         with torch.no_grad():
             s = group_weights(phi @ lam + off, group).view(-1, group)
             ess = float((1 / (s ** 2).sum(1)).mean() / group)
-        chosen = (rho, ess, lam.detach().clone())
-        if ess >= min_ess:
-            break
+        if folds is None:
+            chosen = (rho, ess, lam.clone())
+            if ess >= min_ess:
+                break
+            continue
+        if ess < min_ess:  # the smoothest so far stands in until a rho keeps min_ess
+            if chosen is None or chosen[1] < min_ess:
+                chosen = (rho, ess, lam.clone())
+            continue
+        with torch.no_grad():  # (1) without its penalty, on the groups the fold's lambda was not fitted on
+            loss = sum(float(_loss_parts(solve(rho, fit_rows), phi[val], {f: tc[f][val] for f in names},
+                                         {f: tt[f][val] for f in names}, tg, names, group, off[val])[0].sum())
+                       for fit_rows, val in folds) / 2
+        cv_loss[str(rho)] = round(loss, 5)
+        if chosen is None or chosen[1] < min_ess or loss < cv_loss[str(chosen[0])]:
+            chosen = (rho, ess, lam.clone())
     rho, ess, best = chosen
     split = np.cumsum([counts[f].shape[1] for f in names])[:-1]
     tilt.lam = dict(zip(names, np.split(best.numpy(), split)))
     w = group_weights(torch.as_tensor(tilt.log_weights(counts)) + off, group).numpy()
     report = {"rho": rho, "ess_share": round(ess, 4), "melodies": N, "group": group,
+              **({"rho_cv_loss": cv_loss} if cv_loss else {}),
               "gaps_before": target.gaps(counts), "gaps_after": target.gaps(counts, w)}
     if held_out is not None:
         m = len(next(iter(held_out.values())))
@@ -301,13 +332,14 @@ def _weighted_mean(values: np.ndarray, logw: np.ndarray, group: int) -> float:
 def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: Target, group: int,
                     min_ess: float = 0.25, total_min_ess: float = 0.125, betas=BETA_GRID,
                     held_out: dict[str, np.ndarray] | None = None, held_out_rewards: np.ndarray | None = None,
-                    steps: int = 100) -> Tilt:
+                    steps: int = 100, cv: bool = False) -> Tilt:
     """The decoding tilt of (2): ``q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))``.
 
     (2) is the I-projection of p onto the distributions whose statistics are the midpoint and
     whose mean blend reward is raised (equivalently, the optimum of the KL-regularised reward
     objective ``E_q[R] - KL(q || p) / beta`` under the statistics' constraint). First lambda is
-    fitted alone by (1) (:func:`fit`, its rho chosen by ``min_ess``); then for each beta of
+    fitted alone by (1) (:func:`fit`, its rho chosen by ``min_ess``, or with ``cv`` by two-fold
+    cross-validation among the rho that keep ``min_ess``); then for each beta of
     ``betas``, smallest first, lambda is fitted again by (1) at that rho with ``beta R`` added to
     every log-weight, and the largest beta whose mean effective sample size per group is still at
     least ``total_min_ess`` of the group is kept (beta = 0 if none is).
@@ -333,6 +365,8 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
         melodies it was not fitted on.
     steps : int, optional
         L-BFGS iterations per fit.
+    cv : bool, optional
+        Choose the statistics' rho by cross-validation (:func:`fit`).
 
     Returns
     -------
@@ -346,7 +380,7 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     rewards = np.asarray(rewards, dtype=float)
     sd = max(float(rewards.std()), 1e-12)
     kept = 0.0
-    best = fit(counts, target, group, min_ess, held_out=held_out, steps=steps)
+    best = fit(counts, target, group, min_ess, held_out=held_out, steps=steps, cv=cv)
     rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
     for beta in betas:
         b = beta / sd

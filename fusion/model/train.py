@@ -612,7 +612,7 @@ class Trainer:
                                     self._val_tokens("folk", p.calibration_windows), self.grammar, self.stats_critics())
         self.extra["calibration"] = {"|".join(k): round(v, 5) for k, v in cal.means.items()}
         self.log({"stage": "genre_critics", "calibration": self.extra["calibration"],
-                  "separations": cal.separations()})
+                  "separations": cal.separations(), "equal_density": cal.middles()})
 
     @torch.no_grad()
     def _selection_score(self, models: list[Generator], weights, combine: str, temperature: float,
@@ -734,7 +734,7 @@ class Trainer:
         rewards = self.reward_object()(seqs).cpu().numpy()
         own = self._decode(seqs)
         fitted = tilt.fit_with_reward(tilt.count_matrices(own[:n], target.names), rewards[:n], target, k,
-                                      p.blend_tilt_min_ess, p.blend_decoding_min_ess,
+                                      p.blend_tilt_min_ess, p.blend_decoding_min_ess, cv=p.blend_decoding_rho_cv,
                                       held_out=tilt.count_matrices(own[n:], target.names), held_out_rewards=rewards[n:])
         self.log({"stage": "blend_decoding", "phase": "decoding_tilt", **fitted.report})
         self.extra["blend_tilt"] = {"tilt": fitted.to_dict(), "target": target.to_dict()}
