@@ -184,3 +184,12 @@ def test_cross_validated_rho_keeps_min_ess_and_is_the_least_held_out_loss():
     assert float(min(losses, key=float)) == plain.report["rho"]
     assert losses[str(cv.report["rho"])] == min(losses.values())
     assert sum(cv.report["gaps_after"].values()) < sum(cv.report["gaps_before"].values())
+
+
+def test_fit_with_reward_reports_the_cross_validated_rho():
+    target = tilt.Target.between(JAZZ, FOLK)
+    counts = tilt.count_matrices(pool(n=640, seed=3))
+    rewards = np.random.default_rng(0).normal(size=640)
+    fitted = tilt.fit_with_reward(counts, rewards, target, 16, cv=True)
+    assert str(fitted.report["rho"]) in fitted.report["rho_cv_loss"]
+    assert "rho_cv_loss" not in tilt.fit_with_reward(counts, rewards, target, 16).report

@@ -299,3 +299,26 @@ def test_blend_carries_the_equal_evidence_generators(smoke_run):
     assert bool(((parts["j_whole"] >= 0) & (parts["j_whole"] <= 1)).all())
     assert torch.allclose(parts["j_whole"] + parts["f_whole"], torch.ones(3))
     assert torch.allclose(parts["R"], r(seq))
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_redoing_blends_decoding_keeps_the_blend_generator_of_the_last_redo(smoke_run, tmp_path):
+    """A redo from a stage before ``blend`` retakes the snapshot while the older G_BLEND is still
+    in the state; redoing ``blend_decoding`` afterwards must keep the G_BLEND trained by the
+    redo, not bring the snapshot's older one back."""
+    import dataclasses
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    first = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False).modules["G_BLEND"].state_dict()
+    other = dataclasses.replace(PRESETS["smoke"], blend_lr=3e-3)  # read by blend only: a different G_BLEND
+    t = train.Trainer(other, run, systems=["blend"], progress=False, redo=["poe"])
+    t.run()
+    trained = {k: v.clone() for k, v in t.modules["G_BLEND"].state_dict().items()}
+    assert any(not torch.equal(trained[k], first[k]) for k in trained)
+    again = train.Trainer(other, run, systems=["blend"], progress=False, redo=["blend_decoding"])
+    assert all(torch.equal(again.modules["G_BLEND"].state_dict()[k], v) for k, v in trained.items())
+    again.run()
+    assert all(torch.equal(again.modules["G_BLEND"].state_dict()[k], v) for k, v in trained.items())

@@ -380,7 +380,7 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     rewards = np.asarray(rewards, dtype=float)
     sd = max(float(rewards.std()), 1e-12)
     kept = 0.0
-    best = fit(counts, target, group, min_ess, held_out=held_out, steps=steps, cv=cv)
+    best = first = fit(counts, target, group, min_ess, held_out=held_out, steps=steps, cv=cv)
     rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
     for beta in betas:
         b = beta / sd
@@ -392,7 +392,8 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
             break
         cand.beta, kept = float(b), float(beta)
         best = cand
-    report = dict(best.report, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,
+    cv_loss = {"rho_cv_loss": first.report["rho_cv_loss"]} if "rho_cv_loss" in first.report else {}
+    report = dict(best.report, **cv_loss, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,
                   total_min_ess=total_min_ess,
                   ess_share_stats=stats_ess,
                   reward_before=round(float(rewards[:best.report["melodies"]].mean()), 4),

@@ -220,10 +220,13 @@ class Trainer:
         if redo:
             before = torch.load(self.state_path, map_location="cpu", weights_only=False)["done"]
             self.redone = [s for s in before if s not in forget(before, redo)]
-            if self.redone and snapshot.exists():
+            if "fusion" in self.redone and snapshot.exists():
                 # the fusion stage trains G_A, G_B, G_F and the critics in place: running it (or
-                # a stage before it) again starts from their state before it, kept in the snapshot
+                # a stage before it) again starts from their state before it, kept in the snapshot.
+                # Blend's generator is made afresh from G_MLE by its own stage, never in place: a
+                # snapshot retaken during a redo may hold an older one, which must not come back
                 kept = torch.load(snapshot, map_location=self.device, weights_only=False)["modules"]
+                kept.pop("G_BLEND", None)
             if any(STAGES.index(s) < STAGES.index("blend") for s in self.redone):
                 snapshot.unlink(missing_ok=True)  # taken again before blend
         self.adopt(self.state_path, redo=redo)
