@@ -287,6 +287,8 @@ def test_blend_carries_the_equal_evidence_generators(smoke_run):
     ev = config["sampling"]["reward"]["evidence"]
     assert set(ev["mid"]) == {"whole", "pitch", "rhythm", "first", "second"} and all(h > 0 for h in ev["half"].values())
     assert config["training"]["preset"]["blend_evidence"] is True
+    assert config["sampling"]["tilt"]["report"]["rho_cv_loss"]  # rho by cross-validation (blend_decoding_rho_cv)
+    assert "cross-validated loss" in (folder / "README.md").read_text()
     assert all("j_whole" in r and "f_second" in r for r in config["rounds"]["blend"])
     weights = load_file(folder / "weights.safetensors")
     assert any(k.startswith("reward.evidence.G_A.") for k in weights)

@@ -92,6 +92,10 @@ def card(name: str, config: dict) -> str:
                   + (f", beta {beta:g}" if beta else "") + ", effective candidates "
                   f"{rep['ess_share'] * rule['candidates']:.1f} of {rule['candidates']}). Distance from the midpoint "
                   f"(|h - h*| / |h_jazz - h_folk|; a genre itself is about 0.5), without -> with the tilt: {gaps[:-1]}."]
+        if "rho_cv_loss" in rep:
+            lines += ["", "rho is the one of the grid, among those that keep a quarter of the candidates effective, "
+                      "with the least two-fold cross-validated loss (1) on these melodies (rho: loss): "
+                      + ", ".join(f"{k}: {v:.4f}" for k, v in rep["rho_cv_loss"].items()) + "."]
         if beta and "reward_after" in rep:
             lines += ["", f"Mean blend reward R of the candidates -> of the melodies kept: {rep['reward_before']:.3f} -> "
                       f"{rep['reward_after']:.3f}" + (f" (held out {rep['held_out_reward_before']:.3f} -> "
