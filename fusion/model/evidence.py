@@ -119,8 +119,9 @@ class Evidence:
     def jazz_acceptance(self, o: torch.Tensor, part: str) -> torch.Tensor:
         """j_P: 0 at real folk (o = -1), 1/2 at equal evidence, 1 at real jazz (o = +1); 0 where
         there is no opinion (float32)."""
-        o0 = self.middle(part)
-        j = torch.where(o <= o0, (1 + o) / (2 * (1 + o0)), 0.5 + (o - o0) / (2 * (1 - o0))).clamp(0, 1)
+        from fusion.model.blend import bend  # the same piecewise-linear map, on the 0..1 scale
+
+        j = bend((1 + o) / 2, (1 + self.middle(part)) / 2).clamp(0, 1)
         return torch.nan_to_num(j, nan=0.0).float()
 
     def acceptances(self, seq: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
