@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from fusion.model.acceptance import bend, equal_density  # noqa: F401  (blend.equal_density is public)
 from fusion.model.critic import Critic
 from fusion.model.grammar import Grammar
 
@@ -246,34 +247,6 @@ class Calibration:
         own = {"A": ("jazz", "folk"), "B": ("folk", "jazz"), "SA": ("jazz", "folk"), "SB": ("folk", "jazz")}
         keys = ("A", "B", "SA", "SB") if self.has_stats else ("A", "B")
         return {f"{k}:{p}": m[k, p, own[k][0]] - m[k, p, own[k][1]] for k in keys for p in PIECES}
-
-
-def equal_density(mu_own: float, sd_own: float, mu_other: float, sd_other: float) -> float | None:
-    """The score x between the two means at which N(x; mu_own, sd_own) = N(x; mu_other, sd_other)
-    (None if the densities do not cross there). Equal spreads give the midpoint; otherwise the
-    crossing lies nearer the tighter distribution's mean.
-
-    The log-density difference is the quadratic
-    ``(1/(2 s_o^2) - 1/(2 s^2)) x^2 + (mu/s^2 - mu_o/s_o^2) x + mu_o^2/(2 s_o^2) - mu^2/(2 s^2) + log(s_o/s)``
-    (s, mu the own genre's; s_o, mu_o the other's), of which the root between the means is taken.
-    """
-    s1, s2 = max(sd_own, 1e-9), max(sd_other, 1e-9)
-    qa = 1 / (2 * s2 ** 2) - 1 / (2 * s1 ** 2)
-    qb = mu_own / s1 ** 2 - mu_other / s2 ** 2
-    qc = mu_other ** 2 / (2 * s2 ** 2) - mu_own ** 2 / (2 * s1 ** 2) + np.log(s2 / s1)
-    lo, hi = min(mu_own, mu_other), max(mu_own, mu_other)
-    roots = [-qc / qb] if abs(qa) < 1e-12 * max(abs(qb), 1e-300) else np.roots([qa, qb, qc])
-    inside = [float(np.real(r)) for r in roots if abs(np.imag(r)) < 1e-12 and lo <= np.real(r) <= hi]
-    return inside[0] if inside else None
-
-
-def bend(u: torch.Tensor, u0: float) -> torch.Tensor:
-    """The linear acceptance ``u`` (0 at the other genre's mean, 1 at the own genre's) bent so that
-    ``u0`` reads 1/2 (module docstring, "Equal density"); linear beyond [0, 1]. ``u0 = 1/2``
-    leaves ``u`` as it is."""
-    if u0 == 0.5:
-        return u
-    return torch.where(u <= u0, u / (2 * u0), 0.5 + (u - u0) / (2 * (1 - u0)))
 
 
 def _scores(critic: Critic, seq: torch.Tensor, chunk: int = 1024) -> torch.Tensor:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
+from fusion.model.acceptance import bend
 from fusion.model.generator import Generator, GeneratorConfig
 from fusion.model.grammar import Grammar
 
@@ -119,8 +120,6 @@ class Evidence:
     def jazz_acceptance(self, o: torch.Tensor, part: str) -> torch.Tensor:
         """j_P: 0 at real folk (o = -1), 1/2 at equal evidence, 1 at real jazz (o = +1); 0 where
         there is no opinion (float32)."""
-        from fusion.model.blend import bend  # the same piecewise-linear map, on the 0..1 scale
-
         j = bend((1 + o) / 2, (1 + self.middle(part)) / 2).clamp(0, 1)
         return torch.nan_to_num(j, nan=0.0).float()
 
