@@ -32,6 +32,34 @@ def test_target_is_the_midpoint_and_each_genre_half_a_spread_from_it():
     assert np.allclose(back.mid["npd"], t.mid["npd"]) and back.spread == t.spread
 
 
+def test_the_cramer_term_sees_where_the_bins_stand_and_the_euclidean_one_does_not():
+    jazz, folk = [even((61,), 0.5)] * 10, [even((63,), 0.5)] * 10  # all C# / all Eb
+    near, far = [even((62,), 0.5)] * 10, [even((71,), 0.5)] * 10  # D, between them; B, far off
+    plain, cramer = tilt.Target.between(jazz, folk), tilt.Target.between(jazz, folk, cramer=True)
+    assert plain.cramer == {} and set(cramer.cramer) == {"dd", "npd"}  # ordered bins only
+    g_near, g_far = cramer.gaps(tilt.count_matrices(near)), cramer.gaps(tilt.count_matrices(far))
+    assert g_near["npd"] == pytest.approx(g_far["npd"])  # Euclidean: both equally far
+    assert g_near["npd_cramer"] == pytest.approx(0.5)  # as far as either genre: half a step off
+    assert g_far["npd_cramer"] > 2.0  # eight steps beyond Eb
+    assert cramer.gaps(tilt.count_matrices(jazz))["npd_cramer"] == pytest.approx(0.5)
+    back = tilt.Target.from_dict(cramer.to_dict())
+    assert set(back.cramer) == {"dd", "npd"} and back.cramer["npd"][1] == pytest.approx(cramer.cramer["npd"][1])
+    # a pool of all four: with (1b) the tilt keeps the near melodies over the far ones
+    rng = np.random.default_rng(0)
+    kinds = [jazz[0], folk[0], near[0], far[0]]
+    pool_ = [kinds[i] for i in rng.choice(4, size=400, p=[0.2, 0.2, 0.3, 0.3])]
+    counts = tilt.count_matrices(pool_)
+    is_near = np.array([m is near[0] for m in pool_])
+    is_far = np.array([m is far[0] for m in pool_])
+    share = {}
+    for label, target in (("plain", plain), ("cramer", cramer)):
+        fitted = tilt.fit(counts, target, group=400, min_ess=0.05)
+        w = tilt.group_weights(torch.as_tensor(fitted.log_weights(counts)), 400).numpy()
+        share[label] = w[is_near].sum() / max(w[is_far].sum(), 1e-12)
+    assert share["plain"] == pytest.approx(1.0, rel=0.05)
+    assert share["cramer"] > 1.5
+
+
 def pool(n=400, seed=0):
     """A product-of-experts-like pool: mostly melodies in between (the shared eighths), some of
     each genre, in random order."""

@@ -86,18 +86,37 @@ def _hist(counts: np.ndarray) -> np.ndarray:
 @dataclass
 class Target:
     """The midpoint ``h*_f`` of real jazz and real folk per feature, and the genres' distance
-    ``|h_f(jazz) - h_f(folk)|`` (Euclidean) that scales each feature's term of (1)."""
+    ``|h_f(jazz) - h_f(folk)|`` (Euclidean) that scales each feature's term of (1).
+
+    ``cramer`` (empty unless :meth:`with_cramer`) adds, for the features whose bins are ordered
+    (DD and NPD: Table I's EM columns), the cumulative form of (1): the Cramer distance (1b)."""
 
     mid: dict[str, np.ndarray]
     spread: dict[str, float]
+    cramer: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.mid)
 
     @classmethod
-    def between(cls, jazz, folk, names=FEATURE_NAMES) -> "Target":
+    def between(cls, jazz, folk, names=FEATURE_NAMES, cramer: bool = False) -> "Target":
         """The target between two sets of melodies (the genres' training windows).
+
+        With ``cramer``, the features whose bins are ordered (DD and NPD: Table I's EM columns)
+        also get the cumulative form of (1). Table I's EM over ordered bins is the L1 distance
+        of the cumulative histograms, ``sum_i |H_i - H*_i| dx_i``
+        (:mod:`fusion.evaluation.distances`), and (1)'s Euclidean term does not see where the
+        bins stand: a tilt that meets it can still leave mass on one side of the midpoint. The
+        added term is the squared L2 form, the Cramer distance (Szekely 2003; Bellemare et al.
+        2017), smooth in lambda:
+
+            sum_i (H_i(q) - H*_i)^2 dx_i / sum_i (H_i(jazz) - H_i(folk))^2 dx_i              (1b)
+
+        ``H*`` the cumulative midpoint (the midpoint of the cumulative histograms: cumulation is
+        linear), ``dx`` the gaps between the bins' positions (:data:`fusion.features.FEATURES`).
+        The circular EM's median shift and the transitions' ground costs have no such smooth
+        form and stay with (1).
 
         Parameters
         ----------
@@ -113,12 +132,17 @@ class Target:
             (at least 1e-9).
         """
         cj, cf = count_matrices(jazz, names), count_matrices(folk, names)
-        mid, spread = {}, {}
+        mid, spread, cumulative = {}, {}, {}
         for n in names:
             hj, hf = _hist(cj[n]), _hist(cf[n])
             mid[n] = (hj + hf) / 2
             spread[n] = max(float(np.linalg.norm(hj - hf)), 1e-9)
-        return cls(mid, spread)
+            feature = FEATURES[n]
+            if cramer and feature.positions is not None and feature.cost is None:
+                dx = np.diff(np.asarray(feature.positions, float))
+                gap = np.cumsum(hj - hf)[:-1]
+                cumulative[n] = (dx, max(float((gap ** 2 * dx).sum()), 1e-12))
+        return cls(mid, spread, cumulative)
 
     def gaps(self, counts: dict[str, np.ndarray], weights: np.ndarray | None = None) -> dict[str, float]:
         """``|h_f - h*_f| / spread_f`` per feature for melodies' counts (optionally weighted): 0 at
@@ -126,15 +150,23 @@ class Target:
         out = {}
         for n in self.names:
             c = counts[n] if weights is None else counts[n] * weights[:, None]
-            out[n] = round(float(np.linalg.norm(_hist(c) - self.mid[n]) / self.spread[n]), 4)
+            h = _hist(c)
+            out[n] = round(float(np.linalg.norm(h - self.mid[n]) / self.spread[n]), 4)
+            if n in self.cramer:  # the square root of (1b): 0 at the midpoint, 0.5 at either genre
+                dx, scale = self.cramer[n]
+                out[f"{n}_cramer"] = round(float(np.sqrt((np.cumsum(h - self.mid[n])[:-1] ** 2 * dx).sum() / scale)), 4)
         return out
 
     def to_dict(self) -> dict:
-        return {"mid": {n: [round(float(v), 8) for v in h] for n, h in self.mid.items()}, "spread": self.spread}
+        out = {"mid": {n: [round(float(v), 8) for v in h] for n, h in self.mid.items()}, "spread": self.spread}
+        if self.cramer:
+            out["cramer"] = {n: {"dx": [float(v) for v in dx], "scale": scale} for n, (dx, scale) in self.cramer.items()}
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "Target":
-        return cls({n: np.asarray(h, float) for n, h in d["mid"].items()}, {n: float(v) for n, v in d["spread"].items()})
+        return cls({n: np.asarray(h, float) for n, h in d["mid"].items()}, {n: float(v) for n, v in d["spread"].items()},
+                   {n: (np.asarray(c["dx"], float), float(c["scale"])) for n, c in d.get("cramer", {}).items()})
 
 
 @dataclass
@@ -196,12 +228,17 @@ def group_weights(logw: torch.Tensor, k: int) -> torch.Tensor:
     return torch.softmax(logw.view(-1, k), 1).reshape(-1)
 
 
-def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0):
+def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0, cramer=None):
+    """(1)'s terms, one per feature, each followed by its (1b) term for the features in
+    ``cramer`` (name -> (dx, scale)), under the within-group weights of ``phi @ lam + offset``."""
     s = group_weights(phi @ lam + offset, k)
     terms = []
     for n in names:
         h = (s @ counts[n]) / (s @ totals[n])
         terms.append(((h - target[n][0]) ** 2).sum() / target[n][1] ** 2)
+        if cramer and n in cramer:
+            dx, scale = cramer[n]
+            terms.append(((torch.cumsum(h - target[n][0], 0)[:-1] ** 2) * dx).sum() / scale)
     return torch.stack(terms), s
 
 
@@ -259,6 +296,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     tt = {f: tc[f].sum(1) for f in names}
     tg = {f: (torch.as_tensor(target.mid[f], dtype=torch.float64), target.spread[f]) for f in names}
     off = torch.zeros(N, dtype=torch.float64) if offset is None else torch.as_tensor(offset[:N], dtype=torch.float64)
+    cr = {f: (torch.as_tensor(dx, dtype=torch.float64), scale) for f, (dx, scale) in target.cramer.items()}
 
     def solve(rho, rows, start=None):
         lam = (torch.zeros(phi.shape[1], dtype=torch.float64) if start is None else start.clone()).requires_grad_(True)
@@ -267,7 +305,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
 
         def closure():
             opt.zero_grad()
-            terms, _ = _loss_parts(lam, ph, c, t, tg, names, group, o)
+            terms, _ = _loss_parts(lam, ph, c, t, tg, names, group, o, cr)
             loss = terms.sum() + rho * (lam ** 2).sum()
             loss.backward()
             return loss
@@ -297,7 +335,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
             continue
         with torch.no_grad():  # (1) without its penalty, on the groups the fold's lambda was not fitted on
             loss = sum(float(_loss_parts(solve(rho, fit_rows), phi[val], {f: tc[f][val] for f in names},
-                                         {f: tt[f][val] for f in names}, tg, names, group, off[val])[0].sum())
+                                         {f: tt[f][val] for f in names}, tg, names, group, off[val], cr)[0].sum())
                        for fit_rows, val in folds) / 2
         cv_loss[str(rho)] = round(loss, 5)
         if chosen is None or chosen[1] < min_ess or loss < cv_loss[str(chosen[0])]:

@@ -731,7 +731,7 @@ class Trainer:
         and checked on a quarter more (docs/method.md, "Blend's decoding"). The last stage, so
         that it can be redone alone and the other stages keep their seeds."""
         p = self.preset
-        target = self.midpoint()
+        target = self.midpoint(cramer=p.blend_decoding_cramer)
         k, n = p.blend_candidates, p.blend_tilt_fit
         seqs = self._melodies([self.modules["G_BLEND"]], (1.0,), "mixture", n + n // 4, "blend_decoding: candidates")
         rewards = self.reward_object()(seqs).cpu().numpy()
@@ -747,9 +747,10 @@ class Trainer:
         return blend.Reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), self.grammar,
                             self.stats_critics(), self.evidence())
 
-    def midpoint(self) -> tilt.Target:
+    def midpoint(self, cramer: bool = False) -> tilt.Target:
         """The midpoint of real jazz and real folk (``blend_tilt_windows`` training windows of
-        each, a fixed random choice) on the tilt's features (:mod:`fusion.model.tilt`)."""
+        each, a fixed random choice) on the tilt's features (:mod:`fusion.model.tilt`); with
+        ``cramer``, with the Cramer terms (1b) of the features with ordered bins."""
         n = self.preset.blend_tilt_windows
         pick = random.Random(0)
         real = {}
@@ -757,7 +758,7 @@ class Trainer:
             seqs = self.data.seqs[genre, "train"]
             chosen = pick.sample(seqs, n) if len(seqs) > n else seqs
             real[genre] = [self.vocab.decode(s) for s in chosen]
-        return tilt.Target.between(real["jazz"], real["folk"])
+        return tilt.Target.between(real["jazz"], real["folk"], cramer=cramer)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
