@@ -145,6 +145,10 @@ def test_seed_study_of_one_system_keeps_the_other_systems_rows(smoke_run, tmp_pa
     assert sorted(df[df.system == "blend"].seed) == [0, 3] and not (root / "run-seed3" / "checkpoints" / "fusion").exists()
     md = (out / "seeds.md").read_text()
     assert "`python -m fusion seeds --threads 1` at commit `8a48f03`" in md and "--systems blend" in md
+    # measures added after Fusion's rows were written say so; Blend's new rows have them
+    fusion_md, blend_md = md.split("## blend")
+    assert "| NPD EM Balance | not measured in this study |" in fusion_md
+    assert "| NPD EM Balance | not measured" not in blend_md and "| IOI-transition EM Ratio | " in blend_md
 
 
 def test_seed_study_refuses_a_base_without_snapshot(tmp_path, capsys):

@@ -40,6 +40,13 @@ HEADLINES = [("judge", "mixture_share", "mixture %"), ("judge", "neither_share",
              ("table1", ("dd", "eud", "ratio"), "DD EUD Ratio"), ("table1", ("npd", "eud", "ratio"), "NPD EUD Ratio"),
              ("table1", ("dd", "eud", "balance"), "DD EUD Balance"),
              ("table1", ("npd", "eud", "balance"), "NPD EUD Balance"),
+             ("table1", ("dd", "em", "ratio"), "DD EM Ratio"), ("table1", ("npd", "em", "ratio"), "NPD EM Ratio"),
+             ("table1", ("dd", "em", "balance"), "DD EM Balance"),
+             ("table1", ("npd", "em", "balance"), "NPD EM Balance"),
+             ("sequential", ("interval", "eud", "ratio"), "interval EUD Ratio"),
+             ("sequential", ("pc_transition", "em", "ratio"), "pc-transition EM Ratio"),
+             ("sequential", ("ioi_transition", "eud", "ratio"), "IOI-transition EUD Ratio"),
+             ("sequential", ("ioi_transition", "em", "ratio"), "IOI-transition EM Ratio"),
              ("novelty", "melodies_with_copy", "copied 8-gram (share of melodies)")]
 
 
@@ -165,6 +172,9 @@ def markdown(df: pd.DataFrame) -> str:
         lines += [f"## {system}", "", f"Made by {made}.", "",
                   "| measure | mean | sd | min | max | per seed |", "|---|---|---|---|---|---|"]
         for r in s[s.system == system].to_dict("records"):
+            if np.isnan(r["mean"]):  # a measure added after this system's seeds were evaluated
+                lines.append(f"| {r['measure']} | not measured in this study | | | | |")
+                continue
             per = ", ".join(f"{v:.3g}" for v in part[r["measure"]])
             lines.append(f"| {r['measure']} | {r['mean']:.3g} | {r['sd']:.2g} | {r['min']:.3g} | {r['max']:.3g} | {per} |")
         lines.append("")

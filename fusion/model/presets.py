@@ -91,9 +91,9 @@ class Preset:
     # fitting sample and moved a held-out sample's away: 0.17 -> 0.20; docs/method.md)
     blend_decoding_rho_cv: bool = True
     # ... and, for the features with ordered bins (DD, NPD), the Cramer distance (1b) beside (1):
-    # Table I's EM columns read where the bins stand, which (1)'s Euclidean term does not; off in the
-    # shipped checkpoint (scripts/decoding_fit.py measures both; docs/method.md)
-    blend_decoding_cramer: bool = False
+    # Table I's EM columns read where the bins stand, which (1)'s Euclidean term does not (on since
+    # 2026-12-05: scripts/decoding_fit.py measures both; docs/method.md)
+    blend_decoding_cramer: bool = True
     window_beats: int = 16
     seed: int = 0
 

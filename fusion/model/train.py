@@ -162,6 +162,19 @@ class StepLog:
                 f.write(json.dumps(record) + "\n")
 
 
+def genre_midpoint(data: Data, n: int, cramer: bool = False) -> tilt.Target:
+    """The midpoint of real jazz and real folk on the tilt's features (:mod:`fusion.model.tilt`),
+    measured on ``n`` training windows of each genre (a fixed random choice); with ``cramer``,
+    with the Cramer terms (1b) of the features with ordered bins."""
+    pick = random.Random(0)
+    real = {}
+    for genre in ("jazz", "folk"):
+        seqs = data.seqs[genre, "train"]
+        chosen = pick.sample(seqs, n) if len(seqs) > n else seqs
+        real[genre] = [data.vocab.decode(s) for s in chosen]
+    return tilt.Target.between(real["jazz"], real["folk"], cramer=cramer)
+
+
 class Trainer:
     def __init__(self, preset: Preset, run_dir: str | Path, systems=SYSTEMS, device: str = "auto",
                  progress: bool = True, data: Data | None = None, redo=()):
@@ -748,17 +761,8 @@ class Trainer:
                             self.stats_critics(), self.evidence())
 
     def midpoint(self, cramer: bool = False) -> tilt.Target:
-        """The midpoint of real jazz and real folk (``blend_tilt_windows`` training windows of
-        each, a fixed random choice) on the tilt's features (:mod:`fusion.model.tilt`); with
-        ``cramer``, with the Cramer terms (1b) of the features with ordered bins."""
-        n = self.preset.blend_tilt_windows
-        pick = random.Random(0)
-        real = {}
-        for genre in ("jazz", "folk"):
-            seqs = self.data.seqs[genre, "train"]
-            chosen = pick.sample(seqs, n) if len(seqs) > n else seqs
-            real[genre] = [self.vocab.decode(s) for s in chosen]
-        return tilt.Target.between(real["jazz"], real["folk"], cramer=cramer)
+        """:func:`genre_midpoint` of this run's data (``blend_tilt_windows`` windows of each genre)."""
+        return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
