@@ -16,7 +16,7 @@ either genre; ``_cramer`` the square root of (1b)), Ratio and Balance of DD and 
 them, and the mean blend reward R of the melodies the rule keeps. The numbers behind
 docs/method.md, "Blend's decoding".
 
-    .venv/bin/python scripts/decoding_fit.py [--fit 8192] [--held-out 8192] [--seed 11] [--threads 1]
+    .venv/bin/python scripts/decoding_fit.py [--fit 8192] [--held-out 8192] [--seed 11] [--threads 1] [--checkpoints DIR]
 """
 from __future__ import annotations
 
@@ -74,11 +74,12 @@ def main() -> None:
     ap.add_argument("--held-out", type=int, default=8192)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--checkpoints", help="checkpoint folder (default checkpoints/)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     preset = PRESETS["paper"]
     k = preset.blend_candidates
-    shipped = systems.load_generator("blend")
+    shipped = systems.load_generator("blend", args.checkpoints)
     if shipped.reward is None:
         raise SystemExit("this Blend checkpoint carries no reward critics (train it again)")
     plain = copy.copy(shipped)
