@@ -62,9 +62,7 @@ def table_i(weights, counts, refs) -> dict:
         h = total / total.sum()
         h_a, h_b = f.histogram(refs["jazz"]), f.histogram(refs["folk"])
         for metric in ("eud", "em"):
-            d_a, d_b = distances.distance(f, metric, h_a, h), distances.distance(f, metric, h_b, h)
-            d_ab = distances.distance(f, metric, h_a, h_b)
-            out[f"{f.name} {metric}"] = (float(distances.ratio(d_a, d_b, d_ab)), float(distances.balance(d_a, d_b, d_ab)))
+            out[f"{f.name} {metric}"] = distances.ratio_balance(f, metric, h, h_a, h_b)
     return out
 
 

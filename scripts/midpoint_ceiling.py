@@ -40,12 +40,7 @@ def midpoint(feature, jazz, folk) -> np.ndarray:
 
 
 def scores(feature, h, h_a, h_b) -> dict:
-    out = {}
-    for metric in distances.metrics_of(feature):
-        d_a, d_b = distances.distance(feature, metric, h_a, h), distances.distance(feature, metric, h_b, h)
-        d_ab = distances.distance(feature, metric, h_a, h_b)
-        out[metric] = (float(distances.ratio(d_a, d_b, d_ab)), float(distances.balance(d_a, d_b, d_ab)))
-    return out
+    return {m: distances.ratio_balance(feature, m, h, h_a, h_b) for m in distances.metrics_of(feature)}
 
 
 def main() -> None:

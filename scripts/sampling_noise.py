@@ -51,10 +51,7 @@ def main() -> None:
         row = []
         for f, m in COLUMNS:
             h = f.histogram(mels)
-            h_a, h_b = ref_h[f.name]
-            d_a, d_b = distances.distance(f, m, h_a, h), distances.distance(f, m, h_b, h)
-            d_ab = distances.distance(f, m, h_a, h_b)
-            row.append((float(distances.ratio(d_a, d_b, d_ab)), float(distances.balance(d_a, d_b, d_ab))))
+            row.append(distances.ratio_balance(f, m, h, *ref_h[f.name]))
         rows.append(row)
         print(f"| {seed} | " + " | ".join(f"{r:.3f} / {b:.3f}" for r, b in row) + f" | {time.time() - t0:.0f} |",
               flush=True)

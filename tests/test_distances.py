@@ -93,3 +93,18 @@ def test_scores_by_hand():
 def test_unknown_metric_is_a_clear_error():
     with pytest.raises(ValueError, match="no metric 'em_circular' for dd"):
         D.distance(F.DD, "em_circular", _random_hist(48), _random_hist(48))
+
+
+def test_ratio_balance_of_one_histogram_by_hand():
+    """On DD's ordered bins: A all at 1/12 beat, B all at 2/12, F half of each -> on the segment
+    (Ratio 1), in its middle (Balance 0); F = A -> Ratio 1, Balance 1; F at 3/12 -> off the segment."""
+    n = F.DD.bins
+    a, b, mid, off = (np.zeros(n) for _ in range(4))
+    a[0], b[1], mid[:2], off[2] = 1, 1, 0.5, 1
+    step = 1 / 12
+    assert D.fusion_scores(F.DD, "em", mid, a, b) == pytest.approx((step / 2, step / 2, step))
+    assert D.ratio_balance(F.DD, "em", mid, a, b) == pytest.approx((1.0, 0.0))
+    assert D.ratio_balance(F.DD, "em", a, a, b) == pytest.approx((1.0, 1.0))
+    assert D.ratio_balance(F.DD, "em", off, a, b) == pytest.approx((3.0, 1.0))  # (2 + 1) steps / 1 step; |2 - 1| / 1
+    r, bal = D.ratio_balance(F.DD, "eud", off, a, b)
+    assert r == pytest.approx(2 * np.sqrt(2) / np.sqrt(2)) and bal == pytest.approx(0.0)

@@ -106,3 +106,16 @@ def ratio(d_a, d_b, d_ab):
 def balance(d_a, d_b, d_ab):
     """Balance = |d(A, F) - d(B, F)| / d(A, B)."""
     return np.abs(np.asarray(d_a) - np.asarray(d_b)) / np.asarray(d_ab)
+
+
+def fusion_scores(feature: Feature, metric: str, h, h_a, h_b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``d(A, F)``, ``d(B, F)`` and ``d(A, B)`` of a fused histogram ``h`` (F) between the genres'
+    ``h_a`` (A) and ``h_b`` (B) under ``metric``: the three distances every score above is made of."""
+    return distance(feature, metric, h_a, h), distance(feature, metric, h_b, h), distance(feature, metric, h_a, h_b)
+
+
+def ratio_balance(feature: Feature, metric: str, h, h_a, h_b) -> tuple[float, float]:
+    """(Ratio, Balance) of one fused histogram ``h`` between the genres' ``h_a`` and ``h_b``
+    (Table I's two scores; :func:`fusion_scores`)."""
+    d = fusion_scores(feature, metric, h, h_a, h_b)
+    return float(ratio(*d)), float(balance(*d))

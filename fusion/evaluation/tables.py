@@ -154,8 +154,7 @@ def _scores(feats, h_f, h_a, h_b) -> np.ndarray:
     rows = []
     for f, f_, a, b in zip(feats, h_f, h_a, h_b):
         for metric in distances.metrics_of(f):
-            d_a, d_b = distances.distance(f, metric, a, f_), distances.distance(f, metric, b, f_)
-            d_ab = distances.distance(f, metric, a, b)
+            d_a, d_b, d_ab = distances.fusion_scores(f, metric, f_, a, b)
             rows += [d_a, d_b, distances.diff(d_a, d_b, d_ab), distances.ratio(d_a, d_b, d_ab),
                      distances.balance(d_a, d_b, d_ab)]
     return np.stack(rows)
