@@ -22,6 +22,13 @@ Sequential features (the authors' future work; positions and ground costs in ``d
   note's onset to the next note's, rests included), 10 x 10 classes from a sixteenth to a whole
   note.
 
+A feature of the melody's silences, used by Blend's decoding rule (``fusion/model/tilt.py``), not
+by the evaluation's tables:
+
+* ``rest`` -- lengths of the rests *between* notes, 48 classes of 1..48 ticks as DD (a whole note
+  or longer in the last class); the time before the first note and after the last is the
+  window's edge, not a rest of the melody.
+
 Each :class:`Feature` knows how to compare two histograms: ``positions`` (ordered 1-D bins, the
 values of the earth mover's distance), ``period`` (circular bins: pitch classes) or ``cost`` (the
 ground distance between 2-D bins, for transitions).
@@ -63,10 +70,13 @@ class Feature:
     name: str
     label: str
     bins: int
-    kind: str  # 'note' (Table I) or 'sequential'
+    kind: str  # 'note' (Table I), 'sequential' or 'rest' (the decoding rule's only)
     positions: np.ndarray | None = field(default=None, compare=False, repr=False)
     period: float | None = None
     cost: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: for a k x k transition grid whose two axes are ordered bins: the positions of one axis
+    #: (the ground cost is then the L1 distance between cells at these positions)
+    axis: np.ndarray | None = field(default=None, compare=False, repr=False)
     tick_labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def counts(self, melody: Melody) -> np.ndarray:
@@ -95,6 +105,11 @@ def _npd(ticks) -> np.ndarray:
 
 def _dd(ticks) -> np.ndarray:
     return np.bincount([min(max(d, 1), MAX_TICKS) - 1 for _, _, d in ticks], minlength=MAX_TICKS).astype(float)
+
+
+def _rest(ticks) -> np.ndarray:
+    gaps = [b[1] - (a[1] + a[2]) for a, b in zip(ticks, ticks[1:])]
+    return np.bincount([min(g, MAX_TICKS) - 1 for g in gaps if g > 0], minlength=MAX_TICKS).astype(float)
 
 
 def _interval(ticks) -> np.ndarray:
@@ -136,7 +151,7 @@ def _ioi_transition(ticks) -> np.ndarray:
     return np.bincount(classes[:-1] * k + classes[1:], minlength=k * k).astype(float)
 
 
-COUNTERS = {"npd": _npd, "dd": _dd, "interval": _interval, "pc_transition": _pc_transition,
+COUNTERS = {"npd": _npd, "dd": _dd, "rest": _rest, "interval": _interval, "pc_transition": _pc_transition,
             "ioi_transition": _ioi_transition}
 
 _PC_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -153,9 +168,11 @@ INTERVAL = Feature("interval", "melodic intervals", 2 * MAX_INTERVAL + 1, "seque
 PC_TRANSITION = Feature("pc_transition", "pitch-class transitions", 144, "sequential",
                         cost=_grid_cost(_circular(12)))
 IOI_TRANSITION = Feature("ioi_transition", "IOI-class transitions", (len(IOI_CLASSES) + 1) ** 2, "sequential",
-                         cost=_grid_cost(np.abs(_IOI_POS[:, None] - _IOI_POS[None, :])))
+                         cost=_grid_cost(np.abs(_IOI_POS[:, None] - _IOI_POS[None, :])), axis=_IOI_POS)
 
-FEATURES = {f.name: f for f in (DD, NPD, INTERVAL, PC_TRANSITION, IOI_TRANSITION)}
+REST = Feature("rest", "rest lengths", MAX_TICKS, "rest", positions=DD.positions, tick_labels=DD.tick_labels)
+
+FEATURES = {f.name: f for f in (DD, NPD, INTERVAL, PC_TRANSITION, IOI_TRANSITION, REST)}
 NOTE_FEATURES = (DD, NPD)
 SEQUENTIAL_FEATURES = (INTERVAL, PC_TRANSITION, IOI_TRANSITION)
 

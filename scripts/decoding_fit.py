@@ -1,5 +1,5 @@
 """Blend's decoding rule (``fusion/model/tilt.py``, (2)) fitted again on the shipped Blend's own
-melodies, with and without the Cramer terms (1b), and measured on melodies it was not fitted on
+melodies, without and with the Cramer terms (1b) and (1c), and measured on melodies it was not fitted on
 (no judge: the midpoint's gaps, Table I's distances to the test genres, the blend reward).
 
 The shipped checkpoint's generator, without its rule, draws ``--fit`` candidates to fit on and
@@ -11,7 +11,8 @@ every rule is measured *in expectation*: each group of ``k`` candidates weighs i
 rule's within-group softmax, which is what the rule's draws average, without their noise.
 
 Columns: the gaps from the training midpoint (``tilt.Target.gaps``: 0 at the midpoint, 0.5 at
-either genre; ``_cramer`` the square root of (1b)), Ratio and Balance of DD and NPD (EUD and EM,
+either genre; ``_cramer`` the square root of (1b) or (1c)), Ratio and Balance of DD, NPD, IOI-class
+and pitch-class transitions (EUD and EM,
 ``fusion.evaluation.distances``) against every test window of each genre, as Table I measures
 them, and the mean blend reward R of the melodies the rule keeps. The numbers behind
 docs/method.md, "Blend's decoding".
@@ -38,24 +39,28 @@ from fusion.model import systems, tilt, train  # noqa: E402
 from fusion.model.presets import PRESETS  # noqa: E402
 from fusion.model.sampling import sample as sample_tokens  # noqa: E402
 
-TABLE_I = (features.DD, features.NPD)
+TABLE_I = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION)
 
 
 def candidates(system, n: int, seed: int, chunk: int = 1024):
     """``n`` melodies of the system's generator without a decoding rule, their token rows' blend
-    rewards, as the rule's candidates are drawn (``System._tilted``)."""
+    rewards, and the token rows (padded), as the rule's candidates are drawn (``System._tilted``)."""
     gen = torch.Generator().manual_seed(seed)
-    mels, rewards = [], []
+    mels, rewards, rows = [], [], []
     for start in range(0, n, chunk):
         seqs = sample_tokens(system.models, [1.0], min(chunk, n - start), 16 * TICKS_PER_BEAT, system.grammar,
                              generator=gen)
+        rows += seqs.tolist()
         mels += [system.vocab.decode(s) for s in seqs.tolist()]
         rewards.append(system.reward(seqs).numpy())
-    return mels, np.concatenate(rewards)
+    width = max(len(r) for r in rows)
+    tokens = np.array([r + [system.vocab.pad_id] * (width - len(r)) for r in rows])
+    return mels, np.concatenate(rewards), tokens
 
 
 def table_i(weights, counts, refs) -> dict:
-    """Ratio and Balance of the weighted histograms of DD and NPD against the test genres."""
+    """Ratio and Balance of the weighted histograms of DD, NPD and the two transition grids
+    against the genres' windows ``refs``."""
     out = {}
     for f in TABLE_I:
         total = (weights[:, None] * counts[f.name]).sum(0)
@@ -66,6 +71,12 @@ def table_i(weights, counts, refs) -> dict:
     return out
 
 
+def longest_rest(melody) -> float:
+    """The longest rest between two notes of ``melody``, in beats (0 when there is none)."""
+    ticks = melody.to_ticks()
+    return max([b[1] - (a[1] + a[2]) for a, b in zip(ticks, ticks[1:])] + [0]) / TICKS_PER_BEAT
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fit", type=int, default=8192)
@@ -73,6 +84,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--checkpoints", help="checkpoint folder (default checkpoints/)")
+    ap.add_argument("--cache", help="an .npz file keeping the candidates' token rows and rewards (read when present)")
+    ap.add_argument("--against", default="val", choices=("val", "test"),
+                    help="the genre windows Ratio and Balance are measured against (default the validation windows)")
+    ap.add_argument("--rho-grid", nargs="+", type=float, help="the rho of (1) tried (default tilt.RHO_GRID)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     preset = PRESETS["paper"]
@@ -83,30 +98,46 @@ def main() -> None:
     plain = copy.copy(shipped)
     plain.config = {**shipped.config, "sampling": {}}
     data = train.Data(preset, shipped.vocab, torch.device("cpu"))
-    targets = {c: train.genre_midpoint(data, preset.blend_tilt_windows, cramer=c) for c in (False, True)}
-    refs = tables.Data.load().references()
+    variants = {"refitted, (1) only": (False, False, False), "refitted, (1) + (1b)": (True, False, False),
+                "refitted, (1) + (1b) + (1c)": (True, True, False),
+                "refitted, (1) + (1b), with rests": (True, False, True),
+                "refitted, (1) + (1b) + (1c), with rests": (True, True, True)}
+    targets = {v: train.genre_midpoint(data, preset.blend_tilt_windows, *v) for v in variants.values()}
+    full = targets[True, True, True]
+    windows = tables.Data.load().windows
+    refs = {g: windows[g, args.against] for g in ("jazz", "folk")}
     t0 = time.time()
-    mels, rewards = candidates(plain, args.fit + args.held_out, args.seed)
+    if args.cache and Path(args.cache).exists():
+        kept = np.load(args.cache)
+        mels, rewards = [shipped.vocab.decode(s) for s in kept["tokens"].tolist()], kept["rewards"]
+    else:
+        mels, rewards, tokens = candidates(plain, args.fit + args.held_out, args.seed)
+        if args.cache:
+            np.savez_compressed(args.cache, tokens=tokens, rewards=rewards)
     fit_m, ho_m = mels[:args.fit], mels[args.fit:]
     fit_r, ho_r = rewards[:args.fit], rewards[args.fit:]
-    names = targets[True].names
+    names = full.names
     fit_c, ho_c = tilt.count_matrices(fit_m, names), tilt.count_matrices(ho_m, names)
     ho_table = {f.name: f.matrix(ho_m) for f in TABLE_I}
     print(f"{args.fit} + {args.held_out} candidates of the shipped Blend's generator (seed {args.seed}, "
           f"{time.time() - t0:.0f} s); k = {k}")
     rules = {"no rule (one candidate)": None, "shipped rule": tilt.Tilt.from_dict(shipped.config["sampling"]["tilt"])}
-    for c, label in ((False, "refitted, (1) only"), (True, "refitted, (1) + (1b)")):
+    for label, v in variants.items():
         t0 = time.time()
-        rules[label] = tilt.fit_with_reward(fit_c, fit_r, targets[c], k, preset.blend_tilt_min_ess,
-                                            preset.blend_decoding_min_ess, cv=preset.blend_decoding_rho_cv)
+        rules[label] = tilt.fit_with_reward(fit_c, fit_r, targets[v], k, preset.blend_tilt_min_ess,
+                                            preset.blend_decoding_min_ess, cv=preset.blend_decoding_rho_cv,
+                                            **({"rho_grid": tuple(args.rho_grid)} if args.rho_grid else {}))
         r = rules[label].report
         print(f"  {label}: rho {r['rho']}, beta {r['beta_sd']} sd, effective share {r['ess_share']} "
               f"({time.time() - t0:.0f} s)")
-    gap_names = list(targets[True].gaps(ho_c))
-    cols = [f"{n} {m}" for n in ("dd", "npd") for m in ("eud", "em")]
+    gap_names = list(full.gaps(ho_c))
+    cols = [f"{f.name} {m}" for f in TABLE_I for m in ("eud", "em")]
     print("\n| rule | " + " | ".join(f"gap {g}" for g in gap_names) + " | "
-          + " | ".join(f"{c} Ratio / Balance" for c in cols) + " | mean R |")
-    print("|---|" + "---:|" * (len(gap_names) + len(cols) + 1))
+          + " | ".join(f"{c} Ratio / Balance" for c in cols) + " | mean R | inner rest >= 2 / >= 4 beats |")
+    print("|---|" + "---:|" * (len(gap_names) + len(cols) + 2))
+    longest = np.array([longest_rest(m) for m in ho_m])
+    real = {g: np.array([longest_rest(m) for m in refs[g]]) for g in refs}
+    print("  (real " + ", ".join(f"{g}: {np.mean(v >= 2):.3f} / {np.mean(v >= 4):.3f}" for g, v in real.items()) + ")")
     n = len(ho_m) - len(ho_m) % k
     for label, rule in rules.items():
         if rule is None:
@@ -114,11 +145,12 @@ def main() -> None:
         else:
             logw = torch.as_tensor(rule.log_weights({f: c[:n] for f, c in ho_c.items()}, ho_r[:n]))
             w = tilt.group_weights(logw, k).numpy() * k
-        gaps = targets[True].gaps({f: c[:n] for f, c in ho_c.items()}, w)
+        gaps = full.gaps({f: c[:n] for f, c in ho_c.items()}, w)
         scores = table_i(w, {f: c[:n] for f, c in ho_table.items()}, refs)
         print(f"| {label} | " + " | ".join(f"{gaps[g]:.3f}" for g in gap_names) + " | "
               + " | ".join(f"{scores[c][0]:.3f} / {scores[c][1]:.3f}" for c in cols)
-              + f" | {float((w * ho_r[:n]).sum() / w.sum()):.3f} |")
+              + f" | {float((w * ho_r[:n]).sum() / w.sum()):.3f}"
+              + f" | {float((w * (longest[:n] >= 2)).sum() / w.sum()):.3f} / {float((w * (longest[:n] >= 4)).sum() / w.sum()):.3f} |")
 
 
 if __name__ == "__main__":

@@ -62,3 +62,13 @@ def test_ioi_classes_agree_with_ioi_class_on_every_length():
     lengths = np.arange(1, 8 * 12 + 1)
     assert list(ioi_classes(lengths)) == [ioi_class(int(n)) for n in lengths]
     assert ioi_classes([]).shape == (0,)
+
+
+def test_rest_lengths_count_the_rests_between_notes_only():
+    assert _nonzero(F.REST.counts(TUNE)) == {5: 1}  # the eighth rest between E and G (6 ticks)
+    # a rest before the first note and after the last is the window's edge, not counted;
+    # a rest longer than a whole note falls in the last class
+    m = Melody(notes=(Note(60, 2.0, 1.0), Note(62, 9.0, 1.0), Note(64, 10.0, 1.0)), length=16.0)
+    assert _nonzero(F.REST.counts(m)) == {47: 1}
+    assert F.REST.counts(Melody(notes=(Note(60, 0.0, 1.0),))).sum() == 0
+    assert F.REST not in F.NOTE_FEATURES + F.SEQUENTIAL_FEATURES  # the decoding rule's, not the tables'

@@ -60,6 +60,42 @@ def test_the_cramer_term_sees_where_the_bins_stand_and_the_euclidean_one_does_no
     assert share["cramer"] > 1.5
 
 
+def test_the_grid_term_sees_where_the_transitions_stand():
+    """(1c) on IOI-class transitions: eighths -> eighths (jazz) and quarters -> quarters (folk);
+    dotted eighths lie between them on the classes' axis, half notes beyond the quarters. The
+    Euclidean term finds both equally far (disjoint cells); (1c) does not, and the tilt of a pool
+    of both keeps more of the melodies in between."""
+    jazz, folk = [even((60,), 0.5)] * 10, [even((60,), 1.0)] * 10
+    near, far = [even((60,), 0.75)] * 10, [even((60,), 2.0)] * 10
+    names = ("ioi_transition",)
+    plain = tilt.Target.between(jazz, folk, names)
+    grid = tilt.Target.between(jazz, folk, names, transitions=True)
+    assert plain.grid == {} and set(grid.grid) == {"ioi_transition"} and grid.cramer == {}
+    assert tilt.Target.between(jazz, folk, cramer=True).grid == {}  # only when asked for
+    g_near, g_far = grid.gaps(tilt.count_matrices(near, names)), grid.gaps(tilt.count_matrices(far, names))
+    assert g_near["ioi_transition"] == pytest.approx(g_far["ioi_transition"])
+    assert grid.gaps(tilt.count_matrices(jazz, names))["ioi_transition_cramer"] == pytest.approx(0.5)
+    assert grid.gaps(tilt.count_matrices(folk, names))["ioi_transition_cramer"] == pytest.approx(0.5)
+    assert g_near["ioi_transition_cramer"] == pytest.approx(0.5)  # as far as either genre (W1 of a point mass)
+    assert g_far["ioi_transition_cramer"] > 1.0
+    back = tilt.Target.from_dict(grid.to_dict())
+    assert back.grid["ioi_transition"][1] == pytest.approx(grid.grid["ioi_transition"][1])
+    # a pool of only those two: (1)'s Euclidean term splits the counted transitions evenly between
+    # them; with (1c) the tilt gives the ones in between the larger share
+    rng = np.random.default_rng(1)
+    pool_ = [(near[0], far[0])[i] for i in rng.choice(2, size=400)]
+    counts = tilt.count_matrices(pool_, names)
+    events = counts["ioi_transition"].sum(1)
+    is_near = np.array([m is near[0] for m in pool_])
+    share = {}
+    for label, target in (("plain", plain), ("grid", grid)):
+        fitted = tilt.fit(counts, target, group=400, min_ess=0.05)
+        w = tilt.group_weights(torch.as_tensor(fitted.log_weights(counts)), 400).numpy() * events
+        share[label] = w[is_near].sum() / w.sum()
+    assert share["plain"] == pytest.approx(0.5, abs=0.02)
+    assert share["grid"] > 0.6
+
+
 def pool(n=400, seed=0):
     """A product-of-experts-like pool: mostly melodies in between (the shared eighths), some of
     each genre, in random order."""
@@ -221,3 +257,15 @@ def test_fit_with_reward_reports_the_cross_validated_rho():
     fitted = tilt.fit_with_reward(counts, rewards, target, 16, cv=True)
     assert str(fitted.report["rho"]) in fitted.report["rho_cv_loss"]
     assert "rho_cv_loss" not in tilt.fit_with_reward(counts, rewards, target, 16).report
+
+
+def test_the_rest_lengths_join_the_target_with_their_cramer_term():
+    """genre_midpoint(rests=True)'s names: the rests between notes are an ordered feature like DD."""
+    jazz = [Melody.from_notes([(60, 0.0, 1.0), (62, 4.0, 1.0), (64, 5.0, 1.0)])] * 5  # three beats of rest
+    folk = [Melody.from_notes([(60, 0.0, 1.0), (62, 1.5, 1.0), (64, 2.5, 1.0)])] * 5  # half a beat of rest
+    t = tilt.Target.between(jazz, folk, tilt.FEATURE_NAMES + (tilt.REST_FEATURE,), cramer=True)
+    assert set(t.cramer) == {"dd", "npd", "rest"}
+    assert t.mid["rest"][35] == pytest.approx(0.5) and t.mid["rest"][5] == pytest.approx(0.5)
+    between = [Melody.from_notes([(60, 0.0, 1.0), (62, 2.5, 1.0), (64, 3.5, 1.0)])] * 5  # a beat and a half
+    gaps = t.gaps(tilt.count_matrices(between, t.names))
+    assert gaps["rest_cramer"] == pytest.approx(0.5) and gaps["rest"] > 0.5

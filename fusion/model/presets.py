@@ -94,6 +94,11 @@ class Preset:
     # Table I's EM columns read where the bins stand, which (1)'s Euclidean term does not (on since
     # 2026-12-05: scripts/decoding_fit.py measures both; docs/method.md)
     blend_decoding_cramer: bool = True
+    # ... and, for the transition grids with ordered axes (IOI-class transitions), its
+    # two-dimensional form (1c) (fusion.model.tilt.Target.between)
+    blend_decoding_cramer_transitions: bool = False
+    # ... and the rest lengths between notes (fusion.features.REST) beside the four features
+    blend_decoding_rests: bool = False
     window_beats: int = 16
     seed: int = 0
 

@@ -63,6 +63,9 @@ from fusion.features import FEATURES
 
 #: the features the tilt matches (names of :data:`fusion.features.FEATURES`)
 FEATURE_NAMES = ("dd", "npd", "ioi_transition", "pc_transition")
+#: the feature a rule may match besides those (``genre_midpoint(rests=True)``): the lengths of the
+#: rests between notes, whose long ones neither (1) nor the reward sees (``docs/method.md``)
+REST_FEATURE = "rest"
 #: the rho grid of (1), smallest first
 RHO_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
 #: the grid of the reward's weight in (2), smallest first, in units of 1 / sd(R) over the fitting
@@ -88,19 +91,22 @@ class Target:
     """The midpoint ``h*_f`` of real jazz and real folk per feature, and the genres' distance
     ``|h_f(jazz) - h_f(folk)|`` (Euclidean) that scales each feature's term of (1).
 
-    ``cramer`` (empty unless :meth:`with_cramer`) adds, for the features whose bins are ordered
-    (DD and NPD: Table I's EM columns), the cumulative form of (1): the Cramer distance (1b)."""
+    ``cramer`` (empty unless :meth:`between` is asked for it) adds, for the features whose bins
+    are ordered (DD and NPD: Table I's EM columns), the cumulative form of (1): the Cramer
+    distance (1b); ``grid`` likewise, for the transition grids whose axes are ordered (IOI-class
+    transitions), its two-dimensional form (1c)."""
 
     mid: dict[str, np.ndarray]
     spread: dict[str, float]
     cramer: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
+    grid: dict[str, tuple[np.ndarray, tuple[float, float, float]]] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.mid)
 
     @classmethod
-    def between(cls, jazz, folk, names=FEATURE_NAMES, cramer: bool = False) -> "Target":
+    def between(cls, jazz, folk, names=FEATURE_NAMES, cramer: bool = False, transitions: bool = False) -> "Target":
         """The target between two sets of melodies (the genres' training windows).
 
         With ``cramer``, the features whose bins are ordered (DD and NPD: Table I's EM columns)
@@ -115,8 +121,22 @@ class Target:
 
         ``H*`` the cumulative midpoint (the midpoint of the cumulative histograms: cumulation is
         linear), ``dx`` the gaps between the bins' positions (:data:`fusion.features.FEATURES`).
-        The circular EM's median shift and the transitions' ground costs have no such smooth
-        form and stay with (1).
+        The circular EM's median shift has no such smooth form and stays with (1).
+
+        With ``transitions``, a transition grid whose two axes are ordered bins (IOI-class
+        transitions: ``Feature.axis``, the ground cost the L1 distance between cells) gets the
+        two-dimensional form of (1b). Its optimal-transport cost is at least the sum of the two
+        marginals' one-dimensional EM (a coupling of the grids projects onto couplings of each
+        axis), and the joint cumulative histogram ``H(i, j)`` (mass at or below class i, then at
+        or below class j) sees where the pairs stand, which the Euclidean term does not:
+
+            (1/3) [ sum_{i,j<k-1} (H_ij(q) - H*_ij)^2 dx_i dx_j / S_joint
+                  + sum_{i<k-1} (H_i,k-1(q) - H*_i,k-1)^2 dx_i / S_first
+                  + sum_{j<k-1} (H_k-1,j(q) - H*_k-1,j)^2 dx_j / S_next ]                      (1c)
+
+        the joint term and the Cramer terms (1b) of the first and the next class's marginals,
+        each scaled by its value between the two genres (so (1c) is 1 from one genre to the
+        other, 1/4 from either to the midpoint, as (1b) is).
 
         Parameters
         ----------
@@ -132,7 +152,7 @@ class Target:
             (at least 1e-9).
         """
         cj, cf = count_matrices(jazz, names), count_matrices(folk, names)
-        mid, spread, cumulative = {}, {}, {}
+        mid, spread, cumulative, grid = {}, {}, {}, {}
         for n in names:
             hj, hf = _hist(cj[n]), _hist(cf[n])
             mid[n] = (hj + hf) / 2
@@ -142,7 +162,11 @@ class Target:
                 dx = np.diff(np.asarray(feature.positions, float))
                 gap = np.cumsum(hj - hf)[:-1]
                 cumulative[n] = (dx, max(float((gap ** 2 * dx).sum()), 1e-12))
-        return cls(mid, spread, cumulative)
+            if transitions and feature.axis is not None:
+                dx = np.diff(np.asarray(feature.axis, float))
+                parts = grid_terms(torch.as_tensor(hj - hf), torch.as_tensor(dx))
+                grid[n] = (dx, tuple(max(float(v), 1e-12) for v in parts))
+        return cls(mid, spread, cumulative, grid)
 
     def gaps(self, counts: dict[str, np.ndarray], weights: np.ndarray | None = None) -> dict[str, float]:
         """``|h_f - h*_f| / spread_f`` per feature for melodies' counts (optionally weighted): 0 at
@@ -155,18 +179,26 @@ class Target:
             if n in self.cramer:  # the square root of (1b): 0 at the midpoint, 0.5 at either genre
                 dx, scale = self.cramer[n]
                 out[f"{n}_cramer"] = round(float(np.sqrt((np.cumsum(h - self.mid[n])[:-1] ** 2 * dx).sum() / scale)), 4)
+            if n in self.grid:  # the square root of (1c), likewise
+                dx, scales = self.grid[n]
+                parts = grid_terms(torch.as_tensor(h - self.mid[n]), torch.as_tensor(dx))
+                out[f"{n}_cramer"] = round(float(np.sqrt(sum(float(v) / c for v, c in zip(parts, scales)) / 3)), 4)
         return out
 
     def to_dict(self) -> dict:
         out = {"mid": {n: [round(float(v), 8) for v in h] for n, h in self.mid.items()}, "spread": self.spread}
         if self.cramer:
             out["cramer"] = {n: {"dx": [float(v) for v in dx], "scale": scale} for n, (dx, scale) in self.cramer.items()}
+        if self.grid:
+            out["grid"] = {n: {"dx": [float(v) for v in dx], "scales": list(sc)} for n, (dx, sc) in self.grid.items()}
         return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "Target":
         return cls({n: np.asarray(h, float) for n, h in d["mid"].items()}, {n: float(v) for n, v in d["spread"].items()},
-                   {n: (np.asarray(c["dx"], float), float(c["scale"])) for n, c in d.get("cramer", {}).items()})
+                   {n: (np.asarray(c["dx"], float), float(c["scale"])) for n, c in d.get("cramer", {}).items()},
+                   {n: (np.asarray(c["dx"], float), tuple(float(v) for v in c["scales"]))
+                    for n, c in d.get("grid", {}).items()})
 
 
 @dataclass
@@ -222,15 +254,26 @@ class Tilt:
                    float(d.get("beta", 0.0)))
 
 
+def grid_terms(diff: torch.Tensor, dx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The three unscaled sums of (1c) for a difference ``diff`` of two k x k transition
+    histograms (flattened, row = first class) with axis gaps ``dx`` (k - 1): joint, first-class
+    marginal, next-class marginal."""
+    k = len(dx) + 1
+    cum = torch.cumsum(torch.cumsum(diff.reshape(k, k), 0), 1)
+    joint = (cum[:-1, :-1] ** 2 * dx[:, None] * dx[None, :]).sum()
+    return joint, (cum[:-1, -1] ** 2 * dx).sum(), (cum[-1, :-1] ** 2 * dx).sum()
+
+
 def group_weights(logw: torch.Tensor, k: int) -> torch.Tensor:
     """Within-group softmax of log-weights ``(N,)`` (N a multiple of k), flattened, each group
     summing to 1."""
     return torch.softmax(logw.view(-1, k), 1).reshape(-1)
 
 
-def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0, cramer=None):
+def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0, cramer=None, grid=None):
     """(1)'s terms, one per feature, each followed by its (1b) term for the features in
-    ``cramer`` (name -> (dx, scale)), under the within-group weights of ``phi @ lam + offset``."""
+    ``cramer`` (name -> (dx, scale)) or its (1c) term for those in ``grid`` (name -> (dx,
+    scales)), under the within-group weights of ``phi @ lam + offset``."""
     s = group_weights(phi @ lam + offset, k)
     terms = []
     for n in names:
@@ -239,6 +282,9 @@ def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0, cramer=N
         if cramer and n in cramer:
             dx, scale = cramer[n]
             terms.append(((torch.cumsum(h - target[n][0], 0)[:-1] ** 2) * dx).sum() / scale)
+        if grid and n in grid:
+            dx, scales = grid[n]
+            terms.append(sum(v / c for v, c in zip(grid_terms(h - target[n][0], dx), scales)) / 3)
     return torch.stack(terms), s
 
 
@@ -297,6 +343,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     tg = {f: (torch.as_tensor(target.mid[f], dtype=torch.float64), target.spread[f]) for f in names}
     off = torch.zeros(N, dtype=torch.float64) if offset is None else torch.as_tensor(offset[:N], dtype=torch.float64)
     cr = {f: (torch.as_tensor(dx, dtype=torch.float64), scale) for f, (dx, scale) in target.cramer.items()}
+    gr = {f: (torch.as_tensor(dx, dtype=torch.float64), scales) for f, (dx, scales) in target.grid.items()}
 
     def solve(rho, rows, start=None):
         lam = (torch.zeros(phi.shape[1], dtype=torch.float64) if start is None else start.clone()).requires_grad_(True)
@@ -305,7 +352,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
 
         def closure():
             opt.zero_grad()
-            terms, _ = _loss_parts(lam, ph, c, t, tg, names, group, o, cr)
+            terms, _ = _loss_parts(lam, ph, c, t, tg, names, group, o, cr, gr)
             loss = terms.sum() + rho * (lam ** 2).sum()
             loss.backward()
             return loss
@@ -335,7 +382,8 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
             continue
         with torch.no_grad():  # (1) without its penalty, on the groups the fold's lambda was not fitted on
             loss = sum(float(_loss_parts(solve(rho, fit_rows), phi[val], {f: tc[f][val] for f in names},
-                                         {f: tt[f][val] for f in names}, tg, names, group, off[val], cr)[0].sum())
+                                         {f: tt[f][val] for f in names}, tg, names, group, off[val], cr,
+                                         gr)[0].sum())
                        for fit_rows, val in folds) / 2
         cv_loss[str(rho)] = round(loss, 5)
         if chosen is None or chosen[1] < min_ess or loss < cv_loss[str(chosen[0])]:
@@ -370,7 +418,7 @@ def _weighted_mean(values: np.ndarray, logw: np.ndarray, group: int) -> float:
 def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: Target, group: int,
                     min_ess: float = 0.25, total_min_ess: float = 0.125, betas=BETA_GRID,
                     held_out: dict[str, np.ndarray] | None = None, held_out_rewards: np.ndarray | None = None,
-                    steps: int = 100, cv: bool = False) -> Tilt:
+                    steps: int = 100, cv: bool = False, rho_grid=RHO_GRID) -> Tilt:
     """The decoding tilt of (2): ``q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))``.
 
     (2) is the I-projection of p onto the distributions whose statistics are the midpoint and
@@ -405,6 +453,8 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
         L-BFGS iterations per fit.
     cv : bool, optional
         Choose the statistics' rho by cross-validation (:func:`fit`).
+    rho_grid : sequence of float, optional
+        The rho tried for the statistics' tilt (:func:`fit`).
 
     Returns
     -------
@@ -418,7 +468,7 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     rewards = np.asarray(rewards, dtype=float)
     sd = max(float(rewards.std()), 1e-12)
     kept = 0.0
-    best = first = fit(counts, target, group, min_ess, held_out=held_out, steps=steps, cv=cv)
+    best = first = fit(counts, target, group, min_ess, rho_grid, held_out=held_out, steps=steps, cv=cv)
     rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
     for beta in betas:
         b = beta / sd

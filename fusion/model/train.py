@@ -162,17 +162,21 @@ class StepLog:
                 f.write(json.dumps(record) + "\n")
 
 
-def genre_midpoint(data: Data, n: int, cramer: bool = False) -> tilt.Target:
+def genre_midpoint(data: Data, n: int, cramer: bool = False, transitions: bool = False,
+                   rests: bool = False) -> tilt.Target:
     """The midpoint of real jazz and real folk on the tilt's features (:mod:`fusion.model.tilt`),
     measured on ``n`` training windows of each genre (a fixed random choice); with ``cramer``,
-    with the Cramer terms (1b) of the features with ordered bins."""
+    with the Cramer terms (1b) of the features with ordered bins; with ``transitions``, with the
+    two-dimensional terms (1c) of the transition grids with ordered axes; with ``rests``, the
+    rest lengths too (:data:`fusion.model.tilt.REST_FEATURE`)."""
     pick = random.Random(0)
     real = {}
     for genre in ("jazz", "folk"):
         seqs = data.seqs[genre, "train"]
         chosen = pick.sample(seqs, n) if len(seqs) > n else seqs
         real[genre] = [data.vocab.decode(s) for s in chosen]
-    return tilt.Target.between(real["jazz"], real["folk"], cramer=cramer)
+    names = tilt.FEATURE_NAMES + ((tilt.REST_FEATURE,) if rests else ())
+    return tilt.Target.between(real["jazz"], real["folk"], names, cramer=cramer, transitions=transitions)
 
 
 class Trainer:
@@ -744,7 +748,8 @@ class Trainer:
         and checked on a quarter more (docs/method.md, "Blend's decoding"). The last stage, so
         that it can be redone alone and the other stages keep their seeds."""
         p = self.preset
-        target = self.midpoint(cramer=p.blend_decoding_cramer)
+        target = self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
+                               rests=p.blend_decoding_rests)
         k, n = p.blend_candidates, p.blend_tilt_fit
         seqs = self._melodies([self.modules["G_BLEND"]], (1.0,), "mixture", n + n // 4, "blend_decoding: candidates")
         rewards = self.reward_object()(seqs).cpu().numpy()
@@ -760,9 +765,9 @@ class Trainer:
         return blend.Reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), self.grammar,
                             self.stats_critics(), self.evidence())
 
-    def midpoint(self, cramer: bool = False) -> tilt.Target:
+    def midpoint(self, cramer: bool = False, transitions: bool = False, rests: bool = False) -> tilt.Target:
         """:func:`genre_midpoint` of this run's data (``blend_tilt_windows`` windows of each genre)."""
-        return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer)
+        return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer, transitions, rests)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
