@@ -64,6 +64,22 @@ def test_windows_span_four_bars_start_on_bar_lines_and_round_trip(jazz_corpus):
         assert w.extra["window_start"] % w.bar_beats == 0
 
 
+def test_whole_windows_never_run_past_the_piece():
+    """A 10-bar tune (40 beats, 4/4): windows start every 2 bars while a note is left, so the
+    last ones (at bars 6 and 8) run past its end and would be padded with a final rest; with
+    ``whole_windows`` they are left out. A tune shorter than one window keeps its first."""
+    from fusion.melody import Melody
+
+    tune = Melody.from_notes([(60 + i % 5, float(i), 1.0) for i in range(40)])
+    plain, whole = corpus.Settings(), corpus.Settings(whole_windows=True)
+    assert corpus.window_starts(tune, plain) == [0.0, 8.0, 16.0, 24.0, 32.0]
+    assert corpus.window_starts(tune, whole) == [0.0, 8.0, 16.0, 24.0]  # 24 + 16 = 40, the end
+    short = Melody.from_notes([(60, float(i), 1.0) for i in range(10)])
+    assert corpus.window_starts(short, whole) == [0.0]
+    for w in corpus.windows(tune, whole):  # every window is the piece's own music to its last beat
+        assert w.extra["window_start"] + 16 <= 40 and w.notes[-1].onset + w.notes[-1].duration == 16
+
+
 @pytest.mark.data
 def test_augmented_sequences_are_transposed_copies(jazz_corpus):
     vocab = Vocabulary()

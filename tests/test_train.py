@@ -92,6 +92,25 @@ def test_a_different_preset_does_not_resume_a_run(smoke_run):
 
 @pytest.mark.data
 @pytest.mark.slow
+def test_a_setting_added_after_the_run_reads_as_its_default(smoke_run, tmp_path):
+    """A state written before ``whole_windows`` existed resumes under the preset that has it at its
+    default (the old behaviour), and is refused where the new setting is on."""
+    import dataclasses
+    import shutil
+
+    root, _ = smoke_run
+    old = tmp_path / "run"
+    shutil.copytree(root / "run", old)
+    state = torch.load(old / "state.pt", map_location="cpu", weights_only=False)
+    del state["preset"]["whole_windows"]
+    torch.save(state, old / "state.pt")
+    assert train.Trainer(PRESETS["smoke"], old, progress=False).done == state["done"]
+    with pytest.raises(ValueError, match="different preset"):
+        train.Trainer(dataclasses.replace(PRESETS["smoke"], whole_windows=True), old, progress=False)
+
+
+@pytest.mark.data
+@pytest.mark.slow
 def test_seed_study_trains_seeds_in_parallel_and_reports_their_spread(smoke_run, tmp_path):
     """``python -m fusion seeds --jobs 2``: seeds 1 and 2 re-run blend and fusion from the smoke
     run's snapshot in two processes; the same seed trained in this process gives the same weights;

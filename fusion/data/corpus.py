@@ -13,7 +13,11 @@ Pipeline for one genre (each step a small function below):
    so that no window of a test piece is ever seen in training and the split is the same on every
    machine and run;
 5. :func:`windows` -- training windows of ``window_beats`` (default 16 = four bars of 4/4) that
-   start on bar lines, every ``hop_beats`` (rounded to whole bars of the piece's meter).
+   start on bar lines, every ``hop_beats`` (rounded to whole bars of the piece's meter). With
+   ``whole_windows`` only windows that end by the piece's end: a window that runs past it is
+   padded with a final rest the piece never played (``Vocabulary.encode``), and a generator,
+   which reads no position, learns to write that rest mid-melody (``docs/method.md``, "Long
+   silences").
 """
 from __future__ import annotations
 
@@ -41,6 +45,9 @@ class Settings:
     window_beats: float = 16.0  # >= four bars of 4/4 (the paper used 4.5 beats)
     hop_beats: float = 8.0
     min_notes: int = 4  # a window with fewer notes is skipped
+    # only windows that end by the piece's end (its last note's end, rounded up to a bar line);
+    # a piece shorter than one window still gives its first window
+    whole_windows: bool = False
     split_seed: int = 0
     val_fraction: float = 0.1
     test_fraction: float = 0.1
@@ -122,7 +129,8 @@ def split_of(source_id: str, settings: Settings) -> str:
 # 5. windows -----------------------------------------------------------------------------------
 def window_starts(melody: Melody, settings: Settings) -> list[float]:
     """Bar-line starts of the windows: every ``hop`` bars of the piece's own meter, where
-    ``hop`` is ``hop_beats`` rounded to whole bars (at least one)."""
+    ``hop`` is ``hop_beats`` rounded to whole bars (at least one); with ``whole_windows``, only
+    those whose window ends by the piece's end (the first one at least)."""
     bar = melody.bar_beats
     hop_bars = max(1, round(settings.hop_beats / bar))
     starts, s = [], 0.0
@@ -130,6 +138,10 @@ def window_starts(melody: Melody, settings: Settings) -> list[float]:
     while s <= last_onset:
         starts.append(s)
         s += hop_bars * bar
+    if settings.whole_windows and starts:
+        last = melody.notes[-1]
+        end = -(-(last.onset + last.duration) // bar) * bar  # rounded up to the bar line
+        starts = [x for x in starts if x + settings.window_beats <= end + 1e-9] or starts[:1]
     return starts
 
 

@@ -40,6 +40,7 @@ step with the losses and each critic's Wasserstein estimate.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import random
@@ -70,7 +71,7 @@ NEEDS = {spec.name: spec.stages for spec in registry.SPECS if spec.trained}
 #: settings of the preset that each MLE stage reads: a run whose finished stages are all MLE stages
 #: resumes under a preset that changes only the later stages' settings
 MLE_SETTINGS = ("generator", "window_limit", "max_tokens", "batch", "mle_steps", "mle_lr", "eval_every",
-                "window_beats", "seed")
+                "window_beats", "whole_windows", "seed")
 SNAPSHOT = "before_fusion.pt"
 
 
@@ -99,7 +100,7 @@ class Data:
 
     def __init__(self, preset: Preset, vocab: Vocabulary, device: torch.device):
         self.vocab, self.device, self.preset = vocab, device, preset
-        settings = corpus.Settings(window_beats=preset.window_beats)
+        settings = corpus.Settings(window_beats=preset.window_beats, whole_windows=preset.whole_windows)
         self.corpora = {g: corpus.load(g, settings) for g in ("jazz", "folk")}
         self.seqs: dict[tuple[str, str], list[list[int]]] = {}
         self.skipped: dict[tuple[str, str], int] = {}
@@ -262,8 +263,15 @@ class Trainer:
         state = torch.load(path, map_location=self.device, weights_only=False)
         state["done"] = forget(state["done"], redo)
         mine = self.preset.to_dict()
-        if check and state["preset"] != mine:
-            changed = {k for k in set(mine) | set(state["preset"]) if state["preset"].get(k) != mine.get(k)}
+        # a setting added to the preset after the state was written reads as its default there:
+        # every new setting defaults to what the code did before it existed
+        saved = {**{f.name: f.default for f in dataclasses.fields(type(self.preset))
+                    if f.name not in state["preset"] and f.default is not dataclasses.MISSING}, **state["preset"]}
+        saved = {k: v for k, v in saved.items() if k in state["preset"] or k in mine}
+        # the name is a label: a preset with the same settings under another name trains the same
+        saved["name"] = mine["name"]
+        if check and saved != mine:
+            changed = {k for k in set(mine) | set(saved) if saved.get(k) != mine.get(k)}
             mle_only = all(st.startswith("mle_") for st in state["done"]) and not changed & set(MLE_SETTINGS)
             readers = [self.preset.stages_reading(k) for k in changed]
             unread = all(r is not None and not set(r) & set(state["done"]) for r in readers)
