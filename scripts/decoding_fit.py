@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -38,6 +39,7 @@ from fusion.melody import TICKS_PER_BEAT  # noqa: E402
 from fusion.model import systems, tilt, train  # noqa: E402
 from fusion.model.presets import PRESETS  # noqa: E402
 from fusion.model.sampling import sample as sample_tokens  # noqa: E402
+from rest_audit import silences  # noqa: E402
 
 TABLE_I = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION)
 
@@ -69,12 +71,6 @@ def table_i(weights, counts, refs) -> dict:
         for metric in ("eud", "em"):
             out[f"{f.name} {metric}"] = distances.ratio_balance(f, metric, h, h_a, h_b)
     return out
-
-
-def longest_rest(melody) -> float:
-    """The longest rest between two notes of ``melody``, in beats (0 when there is none)."""
-    ticks = melody.to_ticks()
-    return max([b[1] - (a[1] + a[2]) for a, b in zip(ticks, ticks[1:])] + [0]) / TICKS_PER_BEAT
 
 
 def main() -> None:
@@ -135,8 +131,8 @@ def main() -> None:
     print("\n| rule | " + " | ".join(f"gap {g}" for g in gap_names) + " | "
           + " | ".join(f"{c} Ratio / Balance" for c in cols) + " | mean R | inner rest >= 2 / >= 4 beats |")
     print("|---|" + "---:|" * (len(gap_names) + len(cols) + 2))
-    longest = np.array([longest_rest(m) for m in ho_m])
-    real = {g: np.array([longest_rest(m) for m in refs[g]]) for g in refs}
+    longest = np.array([silences(m)[2] for m in ho_m])
+    real = {g: np.array([silences(m)[2] for m in refs[g]]) for g in refs}
     print("  (real " + ", ".join(f"{g}: {np.mean(v >= 2):.3f} / {np.mean(v >= 4):.3f}" for g, v in real.items()) + ")")
     n = len(ho_m) - len(ho_m) % k
     for label, rule in rules.items():

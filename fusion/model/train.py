@@ -263,13 +263,11 @@ class Trainer:
         state = torch.load(path, map_location=self.device, weights_only=False)
         state["done"] = forget(state["done"], redo)
         mine = self.preset.to_dict()
-        # a setting added to the preset after the state was written reads as its default there:
-        # every new setting defaults to what the code did before it existed
-        saved = {**{f.name: f.default for f in dataclasses.fields(type(self.preset))
-                    if f.name not in state["preset"] and f.default is not dataclasses.MISSING}, **state["preset"]}
-        saved = {k: v for k, v in saved.items() if k in state["preset"] or k in mine}
-        # the name is a label: a preset with the same settings under another name trains the same
-        saved["name"] = mine["name"]
+        # a setting added to the preset after the state was written reads as its default there
+        # (every new setting defaults to what the code did before it existed); the name is a
+        # label: a preset with the same settings under another name trains the same
+        added = {f.name: f.default for f in dataclasses.fields(type(self.preset)) if f.default is not dataclasses.MISSING}
+        saved = {**added, **state["preset"], "name": mine["name"]}
         if check and saved != mine:
             changed = {k for k in set(mine) | set(saved) if saved.get(k) != mine.get(k)}
             mle_only = all(st.startswith("mle_") for st in state["done"]) and not changed & set(MLE_SETTINGS)
