@@ -3,7 +3,7 @@
 The folk generator's MLE stage (``Trainer.stage_mle_folk``, the paper preset's steps and seed)
 is trained twice from scratch, in a temporary run folder: on the windows as they are cut
 (``corpus.Settings()``: a window that runs past the piece's end is padded with a final rest) and
-on whole windows only (``whole_windows=True``, preset ``paper_whole_windows``). Each generator
+on whole windows only (``whole_windows=True``, preset ``paper``; the padded run is preset ``paper_padded_windows``). Each generator
 writes 500 melodies of 4 bars (seed 0, the grammar's phrase rule); printed: the training windows
 and the share of melodies with a rest of at least 2 and 4 beats between two notes (real folk
 validation windows: 4.9% and 0.1%, ``scripts/rest_audit.py``). No judge; about 3 minutes per
@@ -39,7 +39,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print("| folk generator (MLE stage only) | training windows | inner rest >= 2 beats | inner rest >= 4 beats | seconds |")
     print("|---|---:|---:|---:|---:|")
-    for name in ("paper", "paper_whole_windows"):
+    for name in ("paper_padded_windows", "paper"):
         t0 = time.time()
         with tempfile.TemporaryDirectory() as run:
             trainer = train.Trainer(PRESETS[name], run, systems=["folk"], progress=False)
