@@ -1,5 +1,6 @@
 """Blend's decoding rule (``fusion/model/tilt.py``, (2)) fitted again on the shipped Blend's own
-melodies, without and with the Cramer terms (1b) and (1c), and measured on melodies it was not fitted on
+melodies, without and with the Cramer terms (1b) and (1c), the rest lengths, and on each melody's own
+histograms instead of its counts ((T1d), ``Tilt.per_note``), and measured on melodies it was not fitted on
 (no judge: the midpoint's gaps, Table I's distances to the test genres, the blend reward).
 
 The shipped checkpoint's generator, without its rule, draws ``--fit`` candidates to fit on and
@@ -98,6 +99,8 @@ def main() -> None:
                 "refitted, (1) + (1b) + (1c)": (True, True, False),
                 "refitted, (1) + (1b), with rests": (True, False, True),
                 "refitted, (1) + (1b) + (1c), with rests": (True, True, True)}
+    per_note = {"refitted, (1) + (1b), per note": (True, False, False),
+                "refitted, (1) + (1b) + (1c), per note": (True, True, False)}
     targets = {v: train.genre_midpoint(data, preset.blend_tilt_windows, *v) for v in variants.values()}
     full = targets[True, True, True]
     windows = tables.Data.load().windows
@@ -118,10 +121,11 @@ def main() -> None:
     print(f"{args.fit} + {args.held_out} candidates of the shipped Blend's generator (seed {args.seed}, "
           f"{time.time() - t0:.0f} s); k = {k}")
     rules = {"no rule (one candidate)": None, "shipped rule": tilt.Tilt.from_dict(shipped.config["sampling"]["tilt"])}
-    for label, v in variants.items():
+    for label, v in {**variants, **per_note}.items():
         t0 = time.time()
         rules[label] = tilt.fit_with_reward(fit_c, fit_r, targets[v], k, preset.blend_tilt_min_ess,
                                             preset.blend_decoding_min_ess, cv=preset.blend_decoding_rho_cv,
+                                            per_note=label in per_note,
                                             **({"rho_grid": tuple(args.rho_grid)} if args.rho_grid else {}))
         r = rules[label].report
         print(f"  {label}: rho {r['rho']}, beta {r['beta_sd']} sd, effective share {r['ess_share']} "

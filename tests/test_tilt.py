@@ -269,3 +269,23 @@ def test_the_rest_lengths_join_the_target_with_their_cramer_term():
     between = [Melody.from_notes([(60, 0.0, 1.0), (62, 2.5, 1.0), (64, 3.5, 1.0)])] * 5  # a beat and a half
     gaps = t.gaps(tilt.count_matrices(between, t.names))
     assert gaps["rest_cramer"] == pytest.approx(0.5) and gaps["rest"] > 0.5
+
+
+def test_a_per_note_tilt_reads_the_shape_of_a_melody_not_how_many_notes_it_has():
+    """(T1d): with ``per_note`` a melody and the same melody twice as long (the same histograms,
+    twice the counts) get the same log-weight; on counts they do not. Kept through to_dict."""
+    target = tilt.Target.between(JAZZ, FOLK)
+    counts = tilt.count_matrices(pool())
+    fitted = tilt.fit(counts, target, group=400, min_ess=0.1, per_note=True)
+    plain = tilt.fit(counts, target, group=400, min_ess=0.1)
+    assert fitted.per_note and not plain.per_note
+    short, long = even((62,), 0.5, beats=8), even((62,), 0.5, beats=16)  # one note, 16 or 32 times
+    c = tilt.count_matrices([short, long])
+    w_note, w_count = fitted.log_weights(c), plain.log_weights(c)
+    assert w_note[0] == pytest.approx(w_note[1])
+    assert abs(w_count[1]) > 1.8 * abs(w_count[0]) > 0  # about twice the counts, about twice the log-weight
+    back = tilt.Tilt.from_dict(fitted.to_dict())
+    assert back.per_note and np.allclose(back.log_weights(c), w_note)
+    # it still moves the pool toward the midpoint, as the count tilt does
+    before = target.gaps(counts)["dd"]
+    assert fitted.report["gaps_after"]["dd"] < before

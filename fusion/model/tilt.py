@@ -215,12 +215,19 @@ class Tilt:
     group: int
     report: dict = field(default_factory=dict)
     beta: float = 0.0
+    per_note: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.lam)
 
     def phi(self, counts: dict[str, np.ndarray]) -> np.ndarray:
+        """The melody's features: its counts over the feature's mean count per melody, or with
+        ``per_note`` its own histogram (counts over its own total), so that the tilt reads the
+        shape of a melody's statistics and not how many notes it has ((T1d), ``docs/method.md``)."""
+        if self.per_note:
+            return np.concatenate([counts[n] / np.maximum(counts[n].sum(1, keepdims=True), 1) for n in self.names],
+                                  axis=1)
         return np.concatenate([counts[n] / self.scale[n] for n in self.names], axis=1)
 
     def log_weights(self, counts: dict[str, np.ndarray], rewards=None) -> np.ndarray:
@@ -245,13 +252,14 @@ class Tilt:
 
     def to_dict(self) -> dict:
         return {"lambda": {n: [round(float(v), 6) for v in x] for n, x in self.lam.items()},
-                "scale": self.scale, "group": self.group, "report": self.report, "beta": self.beta}
+                "scale": self.scale, "group": self.group, "report": self.report, "beta": self.beta,
+                **({"per_note": True} if self.per_note else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Tilt":
         return cls({n: np.asarray(x, float) for n, x in d["lambda"].items()},
                    {n: float(v) for n, v in d["scale"].items()}, int(d["group"]), d.get("report", {}),
-                   float(d.get("beta", 0.0)))
+                   float(d.get("beta", 0.0)), bool(d.get("per_note", False)))
 
 
 def grid_terms(diff: torch.Tensor, dx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -290,7 +298,8 @@ def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0, cramer=N
 
 def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: float = 0.25,
         rho_grid=RHO_GRID, held_out: dict[str, np.ndarray] | None = None, steps: int = 100,
-        offset: np.ndarray | None = None, held_out_offset: np.ndarray | None = None, cv: bool = False) -> Tilt:
+        offset: np.ndarray | None = None, held_out_offset: np.ndarray | None = None, cv: bool = False,
+        per_note: bool = False) -> Tilt:
     """Fit lambda by (1) on melodies' counts, cut in consecutive groups of ``group``.
 
     Parameters
@@ -321,6 +330,8 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         (1) (without its penalty) on the groups it was not fitted on, both ways round; then
         lambda is that rho's fit on all groups. Needs at least four groups (else the ``min_ess``
         rule stands).
+    per_note : bool, optional
+        Tilt on each melody's own histograms instead of its counts (:meth:`Tilt.phi`).
 
     Returns
     -------
@@ -336,7 +347,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         raise ValueError(f"{n} melodies do not make one group of {group}")
     counts = {f: counts[f][:N] for f in names}
     scale = {f: max(float(counts[f].sum(1).mean()), 1e-9) for f in names}
-    tilt = Tilt({f: np.zeros(counts[f].shape[1]) for f in names}, scale, group)
+    tilt = Tilt({f: np.zeros(counts[f].shape[1]) for f in names}, scale, group, per_note=per_note)
     phi = torch.as_tensor(tilt.phi(counts), dtype=torch.float64)
     tc = {f: torch.as_tensor(counts[f], dtype=torch.float64) for f in names}
     tt = {f: tc[f].sum(1) for f in names}
@@ -418,7 +429,7 @@ def _weighted_mean(values: np.ndarray, logw: np.ndarray, group: int) -> float:
 def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: Target, group: int,
                     min_ess: float = 0.25, total_min_ess: float = 0.125, betas=BETA_GRID,
                     held_out: dict[str, np.ndarray] | None = None, held_out_rewards: np.ndarray | None = None,
-                    steps: int = 100, cv: bool = False, rho_grid=RHO_GRID) -> Tilt:
+                    steps: int = 100, cv: bool = False, rho_grid=RHO_GRID, per_note: bool = False) -> Tilt:
     """The decoding tilt of (2): ``q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))``.
 
     (2) is the I-projection of p onto the distributions whose statistics are the midpoint and
@@ -455,6 +466,8 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
         Choose the statistics' rho by cross-validation (:func:`fit`).
     rho_grid : sequence of float, optional
         The rho tried for the statistics' tilt (:func:`fit`).
+    per_note : bool, optional
+        Tilt on each melody's own histograms (:meth:`Tilt.phi`).
 
     Returns
     -------
@@ -468,12 +481,13 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     rewards = np.asarray(rewards, dtype=float)
     sd = max(float(rewards.std()), 1e-12)
     kept = 0.0
-    best = first = fit(counts, target, group, min_ess, rho_grid, held_out=held_out, steps=steps, cv=cv)
+    best = first = fit(counts, target, group, min_ess, rho_grid, held_out=held_out, steps=steps, cv=cv,
+                       per_note=per_note)
     rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
     for beta in betas:
         b = beta / sd
         cand = fit(counts, target, group, 0.0, rho_grid=(rho,), held_out=held_out, steps=steps,
-                   offset=b * rewards,
+                   offset=b * rewards, per_note=per_note,
                    held_out_offset=None if held_out_rewards is None else b * np.asarray(held_out_rewards, float))
         tried[str(beta)] = cand.report["ess_share"]
         if cand.report["ess_share"] < total_min_ess:
