@@ -99,8 +99,7 @@ def main() -> None:
                 "refitted, (1) + (1b) + (1c)": (True, True, False),
                 "refitted, (1) + (1b), with rests": (True, False, True),
                 "refitted, (1) + (1b) + (1c), with rests": (True, True, True)}
-    per_note = {"refitted, (1) + (1b), per note": (True, False, False),
-                "refitted, (1) + (1b) + (1c), per note": (True, True, False)}
+    per_note = {f"{label}, per note": variants[label] for label in ("refitted, (1) + (1b)", "refitted, (1) + (1b) + (1c)")}
     targets = {v: train.genre_midpoint(data, preset.blend_tilt_windows, *v) for v in variants.values()}
     full = targets[True, True, True]
     windows = tables.Data.load().windows
