@@ -347,3 +347,27 @@ def test_redoing_blends_decoding_keeps_the_blend_generator_of_the_last_redo(smok
     assert all(torch.equal(again.modules["G_BLEND"].state_dict()[k], v) for k, v in trained.items())
     again.run()
     assert all(torch.equal(again.modules["G_BLEND"].state_dict()[k], v) for k, v in trained.items())
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blends_teacher_is_tilted_toward_the_rest_lengths_midpoint_only_when_asked(smoke_run, tmp_path):
+    """``blend_teacher_rests``: the teacher's tilt takes the rest lengths between notes as a fifth
+    feature (its report measures their gap from the midpoint); without it the teacher is tilted
+    on the four features alone, and the teacher's weights, hence G_BLEND, differ."""
+    import dataclasses
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    plain = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False)
+    assert "rest" not in plain.extra["blend_teacher_tilt"]["gaps_before"]
+    before = {k: v.clone() for k, v in plain.modules["G_BLEND"].state_dict().items()}
+    rests = dataclasses.replace(PRESETS["smoke"], blend_teacher_rests=True)
+    t = train.Trainer(rests, run, systems=["blend"], progress=False, redo=["blend"])
+    t.run()
+    report = t.extra["blend_teacher_tilt"]
+    assert set(report["gaps_before"]) == {"dd", "npd", "ioi_transition", "pc_transition", "rest"}
+    assert set(report["gaps_after"]) == set(report["gaps_before"])
+    after = t.modules["G_BLEND"].state_dict()
+    assert any(not torch.equal(after[k], before[k]) for k in after)

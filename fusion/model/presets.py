@@ -81,6 +81,10 @@ class Preset:
     # the midpoint of the genres' statistics (fusion.model.tilt): the teacher is tilted toward it,
     # and Blend keeps one of ``blend_candidates`` melodies by a tilt fitted on its own melodies
     blend_tilt_windows: int = 8192  # training windows per genre that measure the midpoint
+    # ... and the teacher's tilt also toward the midpoint of the rest lengths between notes
+    # (fusion.features.REST): G_BLEND learns from its teacher how long to pause (docs/method.md,
+    # "A teacher that pauses like the midpoint")
+    blend_teacher_rests: bool = False
     blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
     blend_candidates: int = 64  # candidates per melody of Blend's decoding rule (blend_decoding)
     blend_tilt_min_ess: float = 0.25  # the statistics' tilt alone keeps a quarter of the candidates effective
@@ -158,3 +162,6 @@ PRESETS = {
 #: the paper preset as shipped before 2026-12-05, on windows padded past the piece's end with a
 #: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
 PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_windows", whole_windows=False)
+#: the paper preset with Blend's teacher tilted toward the rest lengths' midpoint too (measured
+#: against ``paper`` on the same pre-training, docs/method.md)
+PRESETS["paper_teacher_rests"] = replace(PRESETS["paper"], name="paper_teacher_rests", blend_teacher_rests=True)
