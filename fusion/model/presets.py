@@ -163,5 +163,5 @@ PRESETS = {
 #: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
 PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_windows", whole_windows=False)
 #: the paper preset with Blend's teacher tilted toward the rest lengths' midpoint too (measured
-#: against ``paper`` on the same pre-training, docs/method.md)
+XX
 PRESETS["paper_teacher_rests"] = replace(PRESETS["paper"], name="paper_teacher_rests", blend_teacher_rests=True)
