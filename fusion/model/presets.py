@@ -162,6 +162,7 @@ PRESETS = {
 #: the paper preset as shipped before 2026-12-05, on windows padded past the piece's end with a
 #: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
 PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_windows", whole_windows=False)
-#: the paper preset with Blend's teacher tilted toward the rest lengths' midpoint too (measured
-XX
+#: the paper preset with Blend's teacher tilted toward the rest lengths' midpoint too: measured
+#: against ``paper`` on the same pre-training and not adopted (docs/method.md, "A teacher that
+#: pauses like the midpoint"); kept to reproduce that measurement
 PRESETS["paper_teacher_rests"] = replace(PRESETS["paper"], name="paper_teacher_rests", blend_teacher_rests=True)
