@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from fusion.model import systems, tilt  # noqa: E402
 from rest_audit import silences  # noqa: E402
@@ -29,10 +30,9 @@ from rest_audit import silences  # noqa: E402
 def kept_share(log_w: np.ndarray, flag: np.ndarray, k: int) -> float:
     """The expected share of flagged melodies when one of each group of ``k`` is drawn with
     probability softmax(log_w) within the group."""
-    lw = log_w[: len(log_w) // k * k].reshape(-1, k)
-    w = np.exp(lw - lw.max(1, keepdims=True))
-    w /= w.sum(1, keepdims=True)
-    return float((w * flag[: w.size].reshape(-1, k)).sum(1).mean())
+    n = len(log_w) // k * k
+    w = tilt.group_weights(torch.as_tensor(log_w[:n], dtype=torch.float64), k).numpy()
+    return float((w * flag[:n]).sum() / (n // k))
 
 
 def main() -> None:
