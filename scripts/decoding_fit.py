@@ -19,6 +19,11 @@ them, and the mean blend reward R of the melodies the rule keeps. The numbers be
 docs/method.md, "Blend's decoding".
 
     .venv/bin/python scripts/decoding_fit.py [--fit 8192] [--held-out 8192] [--seed 11] [--threads 1] [--checkpoints DIR]
+        [--k-wide 128 [--wide-effective 16 8]] [--mle]
+
+``--k-wide`` adds rules with more candidates per melody whose floors are numbers of effective
+candidates (docs/method.md, "More candidates per melody"); ``--mle`` adds the MLE baseline's own
+melodies as a row (no rule, no reward: its R column reads nan).
 """
 from __future__ import annotations
 
@@ -85,6 +90,14 @@ def main() -> None:
     ap.add_argument("--against", default="val", choices=("val", "test"),
                     help="the genre windows Ratio and Balance are measured against (default the validation windows)")
     ap.add_argument("--rho-grid", nargs="+", type=float, help="the rho of (1) tried (default tilt.RHO_GRID)")
+    ap.add_argument("--k-wide", type=int, default=0,
+                    help="also fit rules with this many candidates per melody, their floors held as numbers of "
+                         "effective candidates (--wide-effective), docs/method.md 'More candidates per melody'")
+    ap.add_argument("--wide-effective", nargs=2, type=float, default=(16, 8), metavar=("STATS", "TOTAL"),
+                    help="effective candidates per group the wide rules keep: the statistics' tilt alone, and "
+                         "with the reward (default 16 8, the paper preset's floors at k = 64)")
+    ap.add_argument("--mle", action="store_true",
+                    help="also measure the MLE baseline on --held-out of its melodies (the sequential target)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     preset = PRESETS["paper"]
@@ -112,23 +125,36 @@ def main() -> None:
         mels, rewards, tokens = candidates(plain, args.fit + args.held_out, args.seed)
         if args.cache:
             np.savez_compressed(args.cache, tokens=tokens, rewards=rewards)
-    fit_m, ho_m = mels[:args.fit], mels[args.fit:]
-    fit_r, ho_r = rewards[:args.fit], rewards[args.fit:]
+    fit_m, ho_m = mels[:args.fit], mels[args.fit:args.fit + args.held_out]
+    fit_r, ho_r = rewards[:args.fit], rewards[args.fit:args.fit + args.held_out]
     names = full.names
     fit_c, ho_c = tilt.count_matrices(fit_m, names), tilt.count_matrices(ho_m, names)
     ho_table = {f.name: f.matrix(ho_m) for f in TABLE_I}
     print(f"{args.fit} + {args.held_out} candidates of the shipped Blend's generator (seed {args.seed}, "
           f"{time.time() - t0:.0f} s); k = {k}")
-    rules = {"no rule (one candidate)": None, "shipped rule": tilt.Tilt.from_dict(shipped.config["sampling"]["tilt"])}
-    for label, v in {**variants, **per_note}.items():
+    shipped_rule = tilt.Tilt.from_dict(shipped.config["sampling"]["tilt"])
+    rules = {"no rule (one candidate)": (None, k), "shipped rule": (shipped_rule, shipped_rule.group)}
+    # label -> (the target's switches, candidates per melody, floors as shares, per note)
+    plan = {label: (v, k, (preset.blend_decoding_stats_min_ess, preset.blend_decoding_min_ess), False)
+            for label, v in variants.items()}
+    plan.update({label: (v, k, (preset.blend_decoding_stats_min_ess, preset.blend_decoding_min_ess), True)
+                 for label, v in per_note.items()})
+    if args.k_wide:
+        kw = args.k_wide
+        floors = (args.wide_effective[0] / kw, args.wide_effective[1] / kw)
+        for label, v in (("(1) + (1b)", (True, False, False)), ("(1) + (1b), with rests", (True, False, True)),
+                         ("(1) + (1b) + (1c), with rests", (True, True, True))):
+            plan[f"k = {kw}, {args.wide_effective[0]:g} / {args.wide_effective[1]:g} effective, {label}"] = \
+                (v, kw, floors, False)
+    for label, (v, group, (stats_floor, total_floor), note) in plan.items():
         t0 = time.time()
-        rules[label] = tilt.fit_with_reward(fit_c, fit_r, targets[v], k, preset.blend_tilt_min_ess,
-                                            preset.blend_decoding_min_ess, cv=preset.blend_decoding_rho_cv,
-                                            per_note=label in per_note,
-                                            **({"rho_grid": tuple(args.rho_grid)} if args.rho_grid else {}))
-        r = rules[label].report
+        rule = tilt.fit_with_reward(fit_c, fit_r, targets[v], group, stats_floor, total_floor,
+                                    cv=preset.blend_decoding_rho_cv, per_note=note,
+                                    **({"rho_grid": tuple(args.rho_grid)} if args.rho_grid else {}))
+        rules[label] = (rule, group)
+        r = rule.report
         print(f"  {label}: rho {r['rho']}, beta {r['beta_sd']} sd, effective share {r['ess_share']} "
-              f"({time.time() - t0:.0f} s)")
+              f"= {r['ess_share'] * group:.1f} of {group} ({time.time() - t0:.0f} s)")
     gap_names = list(full.gaps(ho_c))
     cols = [f"{f.name} {m}" for f in TABLE_I for m in ("eud", "em")]
     print("\n| rule | " + " | ".join(f"gap {g}" for g in gap_names) + " | "
@@ -137,19 +163,35 @@ def main() -> None:
     longest = np.array([silences(m)[2] for m in ho_m])
     real = {g: np.array([silences(m)[2] for m in refs[g]]) for g in refs}
     print("  (real " + ", ".join(f"{g}: {np.mean(v >= 2):.3f} / {np.mean(v >= 4):.3f}" for g, v in real.items()) + ")")
-    n = len(ho_m) - len(ho_m) % k
-    for label, rule in rules.items():
+    rows = list(rules.items())
+    if args.mle:
+        mle = systems.load_generator("mle", args.checkpoints)
+        gen = torch.Generator().manual_seed(args.seed)
+        mle_m = []
+        for start in range(0, args.held_out, 1024):
+            seqs = sample_tokens(mle.models, [1.0], min(1024, args.held_out - start), 16 * TICKS_PER_BEAT,
+                                 mle.grammar, generator=gen)
+            mle_m += [mle.vocab.decode(s) for s in seqs.tolist()]
+        rows.append(("MLE (its own melodies)", (None, 1)))
+    for label, (rule, group) in rows:
+        if label.startswith("MLE"):
+            mels_h = mle_m
+            c_h, t_h = tilt.count_matrices(mle_m, names), {f.name: f.matrix(mle_m) for f in TABLE_I}
+            r_h, long_h = np.full(len(mle_m), np.nan), np.array([silences(m)[2] for m in mle_m])
+        else:
+            mels_h, c_h, t_h, r_h, long_h = ho_m, ho_c, ho_table, ho_r, longest
+        n = len(mels_h) - len(mels_h) % group
         if rule is None:
             w = np.ones(n)
         else:
-            logw = torch.as_tensor(rule.log_weights({f: c[:n] for f, c in ho_c.items()}, ho_r[:n]))
-            w = tilt.group_weights(logw, k).numpy() * k
-        gaps = full.gaps({f: c[:n] for f, c in ho_c.items()}, w)
-        scores = table_i(w, {f: c[:n] for f, c in ho_table.items()}, refs)
+            logw = torch.as_tensor(rule.log_weights({f: c[:n] for f, c in c_h.items()}, r_h[:n]))
+            w = tilt.group_weights(logw, group).numpy() * group
+        gaps = full.gaps({f: c[:n] for f, c in c_h.items()}, w)
+        scores = table_i(w, {f: c[:n] for f, c in t_h.items()}, refs)
         print(f"| {label} | " + " | ".join(f"{gaps[g]:.3f}" for g in gap_names) + " | "
               + " | ".join(f"{scores[c][0]:.3f} / {scores[c][1]:.3f}" for c in cols)
-              + f" | {float((w * ho_r[:n]).sum() / w.sum()):.3f}"
-              + f" | {float((w * (longest[:n] >= 2)).sum() / w.sum()):.3f} / {float((w * (longest[:n] >= 4)).sum() / w.sum()):.3f} |")
+              + f" | {float((w * r_h[:n]).sum() / w.sum()):.3f}"
+              + f" | {float((w * (long_h[:n] >= 2)).sum() / w.sum()):.3f} / {float((w * (long_h[:n] >= 4)).sum() / w.sum()):.3f} |")
 
 
 if __name__ == "__main__":

@@ -371,3 +371,30 @@ def test_blends_teacher_is_tilted_toward_the_rest_lengths_midpoint_only_when_ask
     assert set(report["gaps_after"]) == set(report["gaps_before"])
     after = t.modules["G_BLEND"].state_dict()
     assert any(not torch.equal(after[k], before[k]) for k in after)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blends_decoding_reads_its_own_candidates_and_floors_and_leaves_the_teacher_alone(smoke_run, tmp_path):
+    """``blend_candidates`` and the decoding floors (``blend_decoding_stats_min_ess``,
+    ``blend_decoding_min_ess``) are read by ``blend_decoding`` alone: a preset that changes them
+    resumes the run, redoes only the decoding, keeps G_BLEND, and fits the rule for groups of the
+    new k with at least the new floor of effective candidates (docs/method.md, "More candidates
+    per melody")."""
+    import dataclasses
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    before = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False)
+    g_blend = {k: v.clone() for k, v in before.modules["G_BLEND"].state_dict().items()}
+    wide = dataclasses.replace(PRESETS["smoke"], blend_candidates=8, blend_decoding_stats_min_ess=0.5,
+                               blend_decoding_min_ess=0.25)
+    assert wide.stages_reading("blend_decoding_stats_min_ess") == ("blend_decoding",)
+    t = train.Trainer(wide, run, systems=["blend"], progress=False, redo=["blend_decoding"])
+    t.run()
+    rule = t.extra["blend_tilt"]["tilt"]
+    assert rule["group"] == 8 and rule["report"]["group"] == 8
+    assert rule["report"]["ess_share_stats"] >= 0.5
+    assert rule["report"]["ess_share"] >= 0.25
+    assert all(torch.equal(t.modules["G_BLEND"].state_dict()[k], v) for k, v in g_blend.items())

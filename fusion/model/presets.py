@@ -87,8 +87,10 @@ class Preset:
     blend_teacher_rests: bool = False
     blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
     blend_candidates: int = 64  # candidates per melody of Blend's decoding rule (blend_decoding)
-    blend_tilt_min_ess: float = 0.25  # the statistics' tilt alone keeps a quarter of the candidates effective
-    # ... and with the reward's part (fusion.model.tilt, (2)) an eighth: at least 8 of 64
+    blend_tilt_min_ess: float = 0.25  # the teacher's tilt keeps a quarter of its pool effective
+    # the decoding rule's statistics' tilt alone keeps this share of the candidates effective ...
+    blend_decoding_stats_min_ess: float = 0.25
+    # ... and with the reward's part (fusion.model.tilt, (2)) this share: at least 8 of 64
     blend_decoding_min_ess: float = 0.125
     # ... and the statistics' rho by two-fold cross-validation of (1) on those melodies (the
     # smallest rho that keeps a quarter effective fitted the pitch-class transitions of the
@@ -132,7 +134,7 @@ LATE_SETTINGS = {
     "genre_critic": ("genre_critics",), "negative": ("genre_critics",), "calibration": ("genre_critics",),
     "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",), "temperature_nll": ("mle_temp",),
     "blend_candidates": ("blend_decoding",), "blend_tilt_fit": ("blend_decoding",),
-    "blend_decoding_": ("blend_decoding",), "blend_tilt_min_ess": ("blend", "blend_decoding"),
+    "blend_decoding_": ("blend_decoding",), "blend_tilt_min_ess": ("blend",),
     "blend_tilt_windows": ("blend", "blend_decoding"),
     "blend_": ("blend",), "fusion_": ("fusion",),
 }
