@@ -398,3 +398,26 @@ def test_blends_decoding_reads_its_own_candidates_and_floors_and_leaves_the_teac
     assert rule["report"]["ess_share_stats"] >= 0.5
     assert rule["report"]["ess_share"] >= 0.25
     assert all(torch.equal(t.modules["G_BLEND"].state_dict()[k], v) for k, v in g_blend.items())
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blends_teacher_matches_where_the_rhythm_transitions_stand_only_when_asked(smoke_run, tmp_path):
+    """``blend_teacher_transitions``: the teacher's tilt takes the two-dimensional Cramer term (1c)
+    of the IOI-class transitions (its report measures that gap), and the teacher's weights, hence
+    G_BLEND, differ from the plain teacher's."""
+    import dataclasses
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    plain = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False)
+    assert "ioi_transition_cramer" not in plain.extra["blend_teacher_tilt"]["gaps_before"]
+    before = {k: v.clone() for k, v in plain.modules["G_BLEND"].state_dict().items()}
+    grid = dataclasses.replace(PRESETS["smoke"], blend_teacher_transitions=True)
+    t = train.Trainer(grid, run, systems=["blend"], progress=False, redo=["blend"])
+    t.run()
+    report = t.extra["blend_teacher_tilt"]
+    assert "ioi_transition_cramer" in report["gaps_before"] and "ioi_transition_cramer" in report["gaps_after"]
+    after = t.modules["G_BLEND"].state_dict()
+    assert any(not torch.equal(after[k], before[k]) for k in after)

@@ -85,6 +85,11 @@ class Preset:
     # (fusion.features.REST): G_BLEND learns from its teacher how long to pause (docs/method.md,
     # "A teacher that pauses like the midpoint")
     blend_teacher_rests: bool = False
+    # ... and toward the two-dimensional Cramer term (1c) of the IOI-class transitions
+    # (fusion.model.tilt.Target.between(transitions=True)): G_BLEND learns its rhythm's sequence
+    # from a teacher that matches where the transitions stand, not only bin by bin
+    # (docs/method.md, "Rhythm transitions in the teacher and the rule")
+    blend_teacher_transitions: bool = False
     blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
     blend_candidates: int = 64  # candidates per melody of Blend's decoding rule (blend_decoding)
     blend_tilt_min_ess: float = 0.25  # the teacher's tilt keeps a quarter of its pool effective
@@ -168,3 +173,8 @@ PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_w
 #: against ``paper`` on the same pre-training and not adopted (docs/method.md, "A teacher that
 #: pauses like the midpoint"); kept to reproduce that measurement
 PRESETS["paper_teacher_rests"] = replace(PRESETS["paper"], name="paper_teacher_rests", blend_teacher_rests=True)
+#: the paper preset with (1c) on the IOI-class transitions in Blend's teacher and in its decoding
+#: rule: measured against ``paper`` on the same pre-training (docs/method.md, "Rhythm transitions
+#: in the teacher and the rule")
+PRESETS["paper_transitions"] = replace(PRESETS["paper"], name="paper_transitions", blend_teacher_transitions=True,
+                                       blend_decoding_cramer_transitions=True)

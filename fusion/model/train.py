@@ -713,7 +713,7 @@ class Trainer:
         p = self.preset
         w = self.extra["poe"]["weight"]
         teachers = [self.modules["G_POE_A"], self.modules["G_POE_B"]]
-        target = self.midpoint(rests=p.blend_teacher_rests)
+        target = self.midpoint(transitions=p.blend_teacher_transitions, rests=p.blend_teacher_rests)
         pool = self._melodies(teachers, (w, 1 - w), "product", p.blend_teacher, "blend: teacher melodies")
         counts = tilt.count_matrices(self._decode(pool), target.names)
         fitted = tilt.fit(counts, target, len(pool), p.blend_tilt_min_ess)
