@@ -150,6 +150,9 @@ PRESETS = {
         generator=GeneratorConfig(embed=64, hidden=128),
         critic=CriticConfig(embed=32, widths=(1, 2, 3, 4, 5, 6, 8, 10, 15, 20), filters=24),
         whole_windows=True,
+        # (1c) on the IOI-class transitions in Blend's teacher and in its decoding rule, adopted
+        # 2026-12-06 (docs/method.md, "Rhythm transitions in the teacher and the rule")
+        blend_teacher_transitions=True, blend_decoding_cramer_transitions=True,
     ),
     "smoke": Preset(
         name="smoke",
@@ -168,13 +171,18 @@ PRESETS = {
 }
 #: the paper preset as shipped before 2026-12-05, on windows padded past the piece's end with a
 #: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
-PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_windows", whole_windows=False)
+PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_windows", whole_windows=False,
+                                          blend_teacher_transitions=False, blend_decoding_cramer_transitions=False)
+#: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
+#: transitions entered Blend's teacher and decoding rule: the flag-off side of that measurement
+PRESETS["paper_before_transitions"] = replace(PRESETS["paper"], name="paper_before_transitions",
+                                              blend_teacher_transitions=False, blend_decoding_cramer_transitions=False)
 #: the paper preset with Blend's teacher tilted toward the rest lengths' midpoint too: measured
-#: against ``paper`` on the same pre-training and not adopted (docs/method.md, "A teacher that
-#: pauses like the midpoint"); kept to reproduce that measurement
-PRESETS["paper_teacher_rests"] = replace(PRESETS["paper"], name="paper_teacher_rests", blend_teacher_rests=True)
-#: the paper preset with (1c) on the IOI-class transitions in Blend's teacher and in its decoding
-#: rule: measured against ``paper`` on the same pre-training (docs/method.md, "Rhythm transitions
-#: in the teacher and the rule")
-PRESETS["paper_transitions"] = replace(PRESETS["paper"], name="paper_transitions", blend_teacher_transitions=True,
-                                       blend_decoding_cramer_transitions=True)
+#: against ``paper_before_transitions`` on the same pre-training and not adopted (docs/method.md,
+#: "A teacher that pauses like the midpoint"); kept to reproduce that measurement
+PRESETS["paper_teacher_rests"] = replace(PRESETS["paper_before_transitions"], name="paper_teacher_rests",
+                                         blend_teacher_rests=True)
+#: the name the adopted (1c) Blend was trained under (the same settings as ``paper``): kept to
+#: reproduce that measurement and resume its run (docs/method.md, "Rhythm transitions in the
+#: teacher and the rule")
+PRESETS["paper_transitions"] = replace(PRESETS["paper"], name="paper_transitions")
