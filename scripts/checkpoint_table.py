@@ -16,18 +16,20 @@ def main() -> None:
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else systems.default_root()
     print("| system | parameters | val NLL jazz (nats/token) | val NLL folk | stages' wall time (min) |")
     print("|---|---:|---:|---:|---:|")
-    run = None
+    runs: dict[tuple, list[str]] = {}  # (command, run_seconds, preset, device, threads) -> systems
     for name in systems.available(root):
         cfg = json.loads((root / name / "config.json").read_text())
         t = cfg["training"]
-        run = t["run_seconds"]
+        runs.setdefault((t["command"], t["run_seconds"], t["preset"]["name"], t["device"], t["threads"]), []).append(name)
         nll = cfg.get("validation_nll", {})
         jazz = " / ".join(f"{v:.3f}" for k, v in nll.items() if k.startswith("jazz")) or "-"
         folk = " / ".join(f"{v:.3f}" for k, v in nll.items() if k.startswith("folk")) or "-"
         print(f"| {name} | {cfg['parameters']:,} | {jazz} | {folk} | {sum(t['stage_seconds'].values()) / 60:.1f} |")
-    if run is not None:
-        print(f"\nWhole run (all stages, preset `{t['preset']['name']}`, {t['device']}, {t['threads']} threads): "
-              f"{run / 60:.1f} min.")
+    print()
+    for (command, run, preset, device, threads), names in runs.items():
+        # a checkpoint folder may hold the exports of more than one run: each with its own time
+        print(f"Whole run of {', '.join(names)} (`{command}`; every stage of that run, preset `{preset}`, "
+              f"{device}, {threads} threads): {run / 60:.1f} min.")
 
 
 if __name__ == "__main__":
