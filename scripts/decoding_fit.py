@@ -47,7 +47,9 @@ from fusion.model.presets import PRESETS  # noqa: E402
 from fusion.model.sampling import sample as sample_tokens  # noqa: E402
 from rest_audit import silences  # noqa: E402
 
-TABLE_I = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION)
+#: the measured columns: Table I's DD and NPD, the two transition grids the rule may match, and the
+#: melodic intervals, which no rule matches (read, never fitted: the evaluation scores them)
+TABLE_I = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION, features.INTERVAL)
 
 
 def candidates(system, n: int, seed: int, chunk: int = 1024):
@@ -67,8 +69,8 @@ def candidates(system, n: int, seed: int, chunk: int = 1024):
 
 
 def table_i(weights, counts, refs) -> dict:
-    """Ratio and Balance of the weighted histograms of DD, NPD and the two transition grids
-    against the genres' windows ``refs``."""
+    """Ratio and Balance of the weighted histograms of DD, NPD, the two transition grids and the
+    melodic intervals against the genres' windows ``refs``."""
     out = {}
     for f in TABLE_I:
         total = (weights[:, None] * counts[f.name]).sum(0)
