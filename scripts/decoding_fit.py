@@ -49,7 +49,7 @@ from rest_audit import silences  # noqa: E402
 
 #: the measured columns: Table I's DD and NPD, the two transition grids the rule may match, and the
 #: melodic intervals, which no rule matches (read, never fitted: the evaluation scores them)
-TABLE_I = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION, features.INTERVAL)
+MEASURED = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION, features.INTERVAL)
 
 
 def candidates(system, n: int, seed: int, chunk: int = 1024):
@@ -68,11 +68,11 @@ def candidates(system, n: int, seed: int, chunk: int = 1024):
     return mels, np.concatenate(rewards), tokens
 
 
-def table_i(weights, counts, refs) -> dict:
+def measured_columns(weights, counts, refs) -> dict:
     """Ratio and Balance of the weighted histograms of DD, NPD, the two transition grids and the
     melodic intervals against the genres' windows ``refs``."""
     out = {}
-    for f in TABLE_I:
+    for f in MEASURED:
         total = (weights[:, None] * counts[f.name]).sum(0)
         h = total / total.sum()
         h_a, h_b = f.histogram(refs["jazz"]), f.histogram(refs["folk"])
@@ -131,7 +131,7 @@ def main() -> None:
     fit_r, ho_r = rewards[:args.fit], rewards[args.fit:args.fit + args.held_out]
     names = full.names
     fit_c, ho_c = tilt.count_matrices(fit_m, names), tilt.count_matrices(ho_m, names)
-    ho_table = {f.name: f.matrix(ho_m) for f in TABLE_I}
+    ho_table = {f.name: f.matrix(ho_m) for f in MEASURED}
     print(f"{args.fit} + {args.held_out} candidates of the shipped Blend's generator (seed {args.seed}, "
           f"{time.time() - t0:.0f} s); k = {k}")
     shipped_rule = tilt.Tilt.from_dict(shipped.config["sampling"]["tilt"])
@@ -158,7 +158,7 @@ def main() -> None:
         print(f"  {label}: rho {r['rho']}, beta {r['beta_sd']} sd, effective share {r['ess_share']} "
               f"= {r['ess_share'] * group:.1f} of {group} ({time.time() - t0:.0f} s)")
     gap_names = list(full.gaps(ho_c))
-    cols = [f"{f.name} {m}" for f in TABLE_I for m in ("eud", "em")]
+    cols = [f"{f.name} {m}" for f in MEASURED for m in ("eud", "em")]
     print("\n| rule | " + " | ".join(f"gap {g}" for g in gap_names) + " | "
           + " | ".join(f"{c} Ratio / Balance" for c in cols) + " | mean R | inner rest >= 2 / >= 4 beats |")
     print("|---|" + "---:|" * (len(gap_names) + len(cols) + 2))
@@ -178,7 +178,7 @@ def main() -> None:
     for label, (rule, group) in rows:
         if label.startswith("MLE"):
             mels_h = mle_m
-            c_h, t_h = tilt.count_matrices(mle_m, names), {f.name: f.matrix(mle_m) for f in TABLE_I}
+            c_h, t_h = tilt.count_matrices(mle_m, names), {f.name: f.matrix(mle_m) for f in MEASURED}
             r_h, long_h = np.full(len(mle_m), np.nan), np.array([silences(m)[2] for m in mle_m])
         else:
             mels_h, c_h, t_h, r_h, long_h = ho_m, ho_c, ho_table, ho_r, longest
@@ -189,7 +189,7 @@ def main() -> None:
             logw = torch.as_tensor(rule.log_weights({f: c[:n] for f, c in c_h.items()}, r_h[:n]))
             w = tilt.group_weights(logw, group).numpy() * group
         gaps = full.gaps({f: c[:n] for f, c in c_h.items()}, w)
-        scores = table_i(w, {f: c[:n] for f, c in t_h.items()}, refs)
+        scores = measured_columns(w, {f: c[:n] for f, c in t_h.items()}, refs)
         print(f"| {label} | " + " | ".join(f"{gaps[g]:.3f}" for g in gap_names) + " | "
               + " | ".join(f"{scores[c][0]:.3f} / {scores[c][1]:.3f}" for c in cols)
               + f" | {float((w * r_h[:n]).sum() / w.sum()):.3f}"

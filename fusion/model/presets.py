@@ -169,14 +169,14 @@ PRESETS = {
         blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4, blend_decoding_min_ess=0.3,
     ),
 }
-#: the paper preset as shipped before 2026-12-05, on windows padded past the piece's end with a
-#: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
-PRESETS["paper_padded_windows"] = replace(PRESETS["paper"], name="paper_padded_windows", whole_windows=False,
-                                          blend_teacher_transitions=False, blend_decoding_cramer_transitions=False)
 #: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
 #: transitions entered Blend's teacher and decoding rule: the flag-off side of that measurement
 PRESETS["paper_before_transitions"] = replace(PRESETS["paper"], name="paper_before_transitions",
                                               blend_teacher_transitions=False, blend_decoding_cramer_transitions=False)
+#: the paper preset as shipped before 2026-12-05, on windows padded past the piece's end with a
+#: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
+PRESETS["paper_padded_windows"] = replace(PRESETS["paper_before_transitions"], name="paper_padded_windows",
+                                          whole_windows=False)
 #: the paper preset with Blend's teacher tilted toward the rest lengths' midpoint too: measured
 #: against ``paper_before_transitions`` on the same pre-training and not adopted (docs/method.md,
 #: "A teacher that pauses like the midpoint"); kept to reproduce that measurement
