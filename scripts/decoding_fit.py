@@ -1,6 +1,7 @@
 """Blend's decoding rule (``fusion/model/tilt.py``, (2)) fitted again on the shipped Blend's own
 melodies, without and with the Cramer terms (1b) and (1c), the rest lengths, and on each melody's own
-histograms instead of its counts ((T1d), ``Tilt.per_note``), and measured on melodies it was not fitted on
+histograms instead of its counts ((T1d), ``Tilt.per_note``), with the melodic intervals as a fifth feature
+(``blend_decoding_intervals``), and measured on melodies it was not fitted on
 (no judge: the midpoint's gaps, Table I's distances to the test genres, the blend reward).
 
 The shipped checkpoint's generator, without its rule, draws ``--fit`` candidates to fit on and
@@ -110,13 +111,16 @@ def main() -> None:
     plain = copy.copy(shipped)
     plain.config = {**shipped.config, "sampling": {}}
     data = train.Data(preset, shipped.vocab, torch.device("cpu"))
-    variants = {"refitted, (1) only": (False, False, False), "refitted, (1) + (1b)": (True, False, False),
-                "refitted, (1) + (1b) + (1c)": (True, True, False),
-                "refitted, (1) + (1b), with rests": (True, False, True),
-                "refitted, (1) + (1b) + (1c), with rests": (True, True, True)}
+    # label -> the target's switches (cramer, transitions, rests, intervals) of train.genre_midpoint
+    variants = {"refitted, (1) only": (False, False, False, False),
+                "refitted, (1) + (1b)": (True, False, False, False),
+                "refitted, (1) + (1b) + (1c)": (True, True, False, False),
+                "refitted, (1) + (1b), with rests": (True, False, True, False),
+                "refitted, (1) + (1b) + (1c), with rests": (True, True, True, False),
+                "refitted, (1) + (1b) + (1c), with intervals": (True, True, False, True)}
     per_note = {f"{label}, per note": variants[label] for label in ("refitted, (1) + (1b)", "refitted, (1) + (1b) + (1c)")}
     targets = {v: train.genre_midpoint(data, preset.blend_tilt_windows, *v) for v in variants.values()}
-    full = targets[True, True, True]
+    full = train.genre_midpoint(data, preset.blend_tilt_windows, True, True, True, True)  # every gap
     windows = tables.Data.load().windows
     refs = {g: windows[g, args.against] for g in ("jazz", "folk")}
     t0 = time.time()
@@ -144,8 +148,8 @@ def main() -> None:
     if args.k_wide:
         kw = args.k_wide
         floors = (args.wide_effective[0] / kw, args.wide_effective[1] / kw)
-        for label, v in (("(1) + (1b)", (True, False, False)), ("(1) + (1b), with rests", (True, False, True)),
-                         ("(1) + (1b) + (1c), with rests", (True, True, True))):
+        for label, v in (("(1) + (1b)", (True, False, False, False)), ("(1) + (1b), with rests", (True, False, True, False)),
+                         ("(1) + (1b) + (1c), with rests", (True, True, True, False))):
             plan[f"k = {kw}, {args.wide_effective[0]:g} / {args.wide_effective[1]:g} effective, {label}"] = \
                 (v, kw, floors, False)
     for label, (v, group, (stats_floor, total_floor), note) in plan.items():

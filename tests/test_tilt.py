@@ -289,3 +289,17 @@ def test_a_per_note_tilt_reads_the_shape_of_a_melody_not_how_many_notes_it_has()
     # it still moves the pool toward the midpoint, as the count tilt does
     before = target.gaps(counts)["dd"]
     assert fitted.report["gaps_after"]["dd"] < before
+
+
+def test_the_melodic_intervals_join_the_target_with_their_cramer_term():
+    """genre_midpoint(intervals=True)'s names: the intervals (-12..+12 semitones) are ordered bins,
+    so they get (1b); a melody of the other genre's steps is 0.5 from the midpoint."""
+    up2 = [even((60, 62, 64, 66), 0.5)] * 5  # whole-tone steps up, then a fall of 6
+    up1 = [even((60, 61, 62, 63), 0.5)] * 5  # semitone steps up, then a fall of 3
+    names = tilt.FEATURE_NAMES + (tilt.INTERVAL_FEATURE,)
+    t = tilt.Target.between(up2, up1, names, cramer=True)
+    assert set(t.cramer) == {"dd", "npd", "interval"}
+    assert t.mid["interval"][12 + 2] > 0 and t.mid["interval"][12 + 1] > 0
+    gaps = t.gaps(tilt.count_matrices(up1, t.names))
+    assert gaps["interval"] == pytest.approx(0.5) and gaps["interval_cramer"] == pytest.approx(0.5)
+    assert t.gaps(tilt.count_matrices(up1 + up2, t.names))["interval"] < 0.05

@@ -421,3 +421,28 @@ def test_blends_teacher_matches_where_the_rhythm_transitions_stand_only_when_ask
     assert "ioi_transition_cramer" in report["gaps_before"] and "ioi_transition_cramer" in report["gaps_after"]
     after = t.modules["G_BLEND"].state_dict()
     assert any(not torch.equal(after[k], before[k]) for k in after)
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blends_decoding_matches_the_melodic_intervals_only_when_asked(smoke_run, tmp_path):
+    """``blend_decoding_intervals``: the decoding rule takes the melodic intervals as a fifth
+    feature, with their Cramer term (1b) (docs/method.md, "Melodic intervals in the rule"); the
+    redo touches the decoding alone and leaves G_BLEND as it was."""
+    import dataclasses
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    plain = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False)
+    assert "interval" not in plain.extra["blend_tilt"]["tilt"]["lambda"]
+    g_blend = {k: v.clone() for k, v in plain.modules["G_BLEND"].state_dict().items()}
+    with_intervals = dataclasses.replace(PRESETS["smoke"], blend_decoding_intervals=True)
+    assert with_intervals.stages_reading("blend_decoding_intervals") == ("blend_decoding",)
+    t = train.Trainer(with_intervals, run, systems=["blend"], progress=False, redo=["blend_decoding"])
+    t.run()
+    rule, target = t.extra["blend_tilt"]["tilt"], t.extra["blend_tilt"]["target"]
+    assert len(rule["lambda"]["interval"]) == 25
+    assert "interval" in target["cramer"]
+    assert {"interval", "interval_cramer"} <= set(rule["report"]["gaps_after"])
+    assert all(torch.equal(t.modules["G_BLEND"].state_dict()[k], v) for k, v in g_blend.items())

@@ -110,6 +110,9 @@ class Preset:
     blend_decoding_cramer_transitions: bool = False
     # ... and the rest lengths between notes (fusion.features.REST) beside the four features
     blend_decoding_rests: bool = False
+    # ... and the melodic intervals (fusion.features.INTERVAL, with their (1b)) beside the four
+    # (docs/method.md, "Melodic intervals in the rule")
+    blend_decoding_intervals: bool = False
     window_beats: int = 16
     # training windows only where they end by the piece's end (fusion.data.corpus.Settings): on in
     # ``paper`` since 2026-12-05; padded windows taught every generator to pause for a bar

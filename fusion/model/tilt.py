@@ -66,6 +66,10 @@ FEATURE_NAMES = ("dd", "npd", "ioi_transition", "pc_transition")
 #: the feature a rule may match besides those (``genre_midpoint(rests=True)``): the lengths of the
 #: rests between notes, whose long ones neither (1) nor the reward sees (``docs/method.md``)
 REST_FEATURE = "rest"
+#: ... and the melodic intervals (``genre_midpoint(intervals=True)``), which the evaluation scores as
+#: a sequential measure and a rule on the other features moves (``docs/method.md``, "Melodic
+#: intervals in the rule")
+INTERVAL_FEATURE = "interval"
 #: the rho grid of (1), smallest first
 RHO_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0, 10.0)
 #: the grid of the reward's weight in (2), smallest first, in units of 1 / sd(R) over the fitting

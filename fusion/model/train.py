@@ -164,19 +164,20 @@ class StepLog:
 
 
 def genre_midpoint(data: Data, n: int, cramer: bool = False, transitions: bool = False,
-                   rests: bool = False) -> tilt.Target:
+                   rests: bool = False, intervals: bool = False) -> tilt.Target:
     """The midpoint of real jazz and real folk on the tilt's features (:mod:`fusion.model.tilt`),
     measured on ``n`` training windows of each genre (a fixed random choice); with ``cramer``,
     with the Cramer terms (1b) of the features with ordered bins; with ``transitions``, with the
     two-dimensional terms (1c) of the transition grids with ordered axes; with ``rests``, the
-    rest lengths too (:data:`fusion.model.tilt.REST_FEATURE`)."""
+    rest lengths too (:data:`fusion.model.tilt.REST_FEATURE`); with ``intervals``, the melodic
+    intervals too (:data:`fusion.model.tilt.INTERVAL_FEATURE`)."""
     pick = random.Random(0)
     real = {}
     for genre in ("jazz", "folk"):
         seqs = data.seqs[genre, "train"]
         chosen = pick.sample(seqs, n) if len(seqs) > n else seqs
         real[genre] = [data.vocab.decode(s) for s in chosen]
-    names = tilt.FEATURE_NAMES + ((tilt.REST_FEATURE,) if rests else ())
+    names = tilt.FEATURE_NAMES + ((tilt.REST_FEATURE,) if rests else ()) + ((tilt.INTERVAL_FEATURE,) if intervals else ())
     return tilt.Target.between(real["jazz"], real["folk"], names, cramer=cramer, transitions=transitions)
 
 
@@ -757,7 +758,7 @@ class Trainer:
         that it can be redone alone and the other stages keep their seeds."""
         p = self.preset
         target = self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
-                               rests=p.blend_decoding_rests)
+                               rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
         k, n = p.blend_candidates, p.blend_tilt_fit
         seqs = self._melodies([self.modules["G_BLEND"]], (1.0,), "mixture", 2 * n, "blend_decoding: candidates")
         rewards = self.reward_object()(seqs).cpu().numpy()
@@ -773,9 +774,10 @@ class Trainer:
         return blend.Reward(self.modules["C_A"], self.modules["C_B"], self.calibration(), self.grammar,
                             self.stats_critics(), self.evidence())
 
-    def midpoint(self, cramer: bool = False, transitions: bool = False, rests: bool = False) -> tilt.Target:
+    def midpoint(self, cramer: bool = False, transitions: bool = False, rests: bool = False,
+                 intervals: bool = False) -> tilt.Target:
         """:func:`genre_midpoint` of this run's data (``blend_tilt_windows`` windows of each genre)."""
-        return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer, transitions, rests)
+        return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer, transitions, rests, intervals)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
