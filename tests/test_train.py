@@ -446,3 +446,36 @@ def test_blends_decoding_matches_the_melodic_intervals_only_when_asked(smoke_run
     assert "interval" in target["cramer"]
     assert {"interval", "interval_cramer"} <= set(rule["report"]["gaps_after"])
     assert all(torch.equal(t.modules["G_BLEND"].state_dict()[k], v) for k, v in g_blend.items())
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blends_policy_gradient_reward_carries_the_midpoints_tilt_only_when_asked(smoke_run, tmp_path):
+    """``blend_pg_tilt``: each blend round fits the tilt (1) on G_BLEND's own melodies and logs it
+    (its gaps, the weight c = blend_pg_tilt x sd(R)); the reward differs from R by c lambda . phi,
+    so G_BLEND differs from the plain run's; the rounds' reports still read R alone."""
+    import dataclasses
+    import json
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    plain = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False)
+    before = {k: v.clone() for k, v in plain.modules["G_BLEND"].state_dict().items()}
+    on = dataclasses.replace(PRESETS["smoke"], blend_pg_tilt=1 / 3)
+    assert on.stages_reading("blend_pg_tilt") == ("blend",)
+    t = train.Trainer(on, run, systems=["blend"], progress=False, redo=["blend"])
+    t.run()
+    logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    fits = [r for r in logged if r.get("phase") == "pg_tilt"]
+    assert len(fits) == on.blend_rounds
+    assert all(r["melodies"] == on.blend_pg_tilt_melodies and r["c"] >= 0 for r in fits)
+    assert {"dd", "dd_cramer", "pc_transition"} <= set(fits[0]["gaps_before"])  # the decoding rule's target
+    # the reward of one round: R plus c lambda . phi, not R alone
+    g = t.modules["G_BLEND"]
+    reward = t.tilted_reward(g, 0)
+    seqs = t.fake(g, 8)
+    assert not torch.allclose(reward(seqs), t.blend_reward(seqs))
+    after = t.modules["G_BLEND"].state_dict()
+    assert any(not torch.equal(after[k], before[k]) for k in after)
+    assert "R" in t.extra["rounds"]["blend"][-1]

@@ -90,6 +90,11 @@ class Preset:
     # from a teacher that matches where the transitions stand, not only bin by bin
     # (docs/method.md, "Rhythm transitions in the teacher and the rule")
     blend_teacher_transitions: bool = False
+    # each policy-gradient round, a tilt (1) toward the decoding rule's midpoint is fitted on
+    # ``blend_pg_tilt_melodies`` of G_BLEND's melodies and joins the round's reward as
+    # ``blend_pg_tilt`` x sd(R) x lambda . phi (0: off; docs/method.md, "The midpoint in G_BLEND's reward")
+    blend_pg_tilt: float = 0.0
+    blend_pg_tilt_melodies: int = 1024
     blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
     blend_candidates: int = 64  # candidates per melody of Blend's decoding rule (blend_decoding)
     blend_tilt_min_ess: float = 0.25  # the teacher's tilt keeps a quarter of its pool effective
@@ -170,6 +175,7 @@ PRESETS = {
         poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
         blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4, blend_decoding_min_ess=0.3,
+        blend_pg_tilt_melodies=16,
     ),
 }
 #: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
@@ -189,3 +195,6 @@ PRESETS["paper_teacher_rests"] = replace(PRESETS["paper_before_transitions"], na
 #: reproduce that measurement and resume its run (docs/method.md, "Rhythm transitions in the
 #: teacher and the rule")
 PRESETS["paper_transitions"] = replace(PRESETS["paper"], name="paper_transitions")
+#: the paper preset with the midpoint's tilt in G_BLEND's policy-gradient reward (docs/method.md,
+#: "The midpoint in G_BLEND's reward")
+PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt", blend_pg_tilt=1 / 3)

@@ -738,14 +738,42 @@ class Trainer:
         net = rollout.make_rollout_net(g)
         gopt = self.gen_opt(g, p.blend_lr)
         for r in range(p.blend_rounds):
+            reward = self.blend_reward if not p.blend_pg_tilt else self.tilted_reward(g, r)
             for step in range(p.blend_g_steps):
-                rec = self.pg_step(g, net, gopt, self.blend_reward, anchor=teacher, mle_weight=p.blend_mle_weight)
+                rec = self.pg_step(g, net, gopt, reward, anchor=teacher, mle_weight=p.blend_mle_weight)
                 self.log({"stage": "blend", "phase": "generator", "round": r, "step": step, "model": "G_BLEND", **rec})
                 bar.update()
                 bar.set_postfix(R=rec["reward"])
             rec = self._round_report("blend", r, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0, True))
         bar.close()
         self.extra["final"]["blend:R"] = rec["R"]
+
+    def tilted_reward(self, g: Generator, round_: int):
+        """The round's policy-gradient reward with the midpoint's statistics in it (preset
+        ``blend_pg_tilt``; docs/method.md, "The midpoint in G_BLEND's reward"):
+
+            R(x) + c lambda . phi(x),   c = blend_pg_tilt x sd(R)
+
+        lambda the tilt (1) of :mod:`fusion.model.tilt` fitted on ``blend_pg_tilt_melodies`` of
+        G_BLEND's own melodies, drawn now, as one group (the teacher's floor of effective melodies),
+        toward the decoding rule's midpoint: the KL-regularised optimum of this reward is the
+        decoding rule's (2). R is the blend reward; the round's report keeps R alone."""
+        p = self.preset
+        target = self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
+                               rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
+        seqs = self._melodies([g], (1.0,), "mixture", p.blend_pg_tilt_melodies, f"blend: round {round_} statistics")
+        sd = float(self.blend_reward(seqs).std())
+        fitted = tilt.fit(tilt.count_matrices(self._decode(seqs), target.names), target, len(seqs),
+                          p.blend_tilt_min_ess)
+        c = p.blend_pg_tilt * sd
+        self.log({"stage": "blend", "phase": "pg_tilt", "round": round_, "c": round(c, 6), "reward_sd": round(sd, 6),
+                  **fitted.report})
+
+        def reward(seqs: torch.Tensor) -> torch.Tensor:
+            stats = fitted.log_weights(tilt.count_matrices(self._decode(seqs), target.names))
+            return self.blend_reward(seqs) + c * torch.as_tensor(stats, dtype=torch.float32, device=seqs.device)
+
+        return reward
 
     def stage_blend_decoding(self):
         """Blend's decoding rule: each melody is one of ``blend_candidates`` melodies of G_BLEND,
