@@ -161,6 +161,9 @@ PRESETS = {
         # (1c) on the IOI-class transitions in Blend's teacher and in its decoding rule, adopted
         # 2026-12-06 (docs/method.md, "Rhythm transitions in the teacher and the rule")
         blend_teacher_transitions=True, blend_decoding_cramer_transitions=True,
+        # the midpoint's tilt in G_BLEND's policy-gradient reward, adopted 2026-12-06
+        # (docs/method.md, "The midpoint in G_BLEND's reward")
+        blend_pg_tilt=1 / 3,
     ),
     "smoke": Preset(
         name="smoke",
@@ -178,9 +181,13 @@ PRESETS = {
         blend_pg_tilt_melodies=16,
     ),
 }
+#: the paper preset as shipped on 2026-12-06 before the midpoint's tilt entered G_BLEND's
+#: policy-gradient reward: the flag-off side of that measurement (docs/method.md, "The midpoint in
+#: G_BLEND's reward")
+PRESETS["paper_before_pg_tilt"] = replace(PRESETS["paper"], name="paper_before_pg_tilt", blend_pg_tilt=0.0)
 #: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
 #: transitions entered Blend's teacher and decoding rule: the flag-off side of that measurement
-PRESETS["paper_before_transitions"] = replace(PRESETS["paper"], name="paper_before_transitions",
+PRESETS["paper_before_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="paper_before_transitions",
                                               blend_teacher_transitions=False, blend_decoding_cramer_transitions=False)
 #: the paper preset as shipped before 2026-12-05, on windows padded past the piece's end with a
 #: final rest: kept for scripts/window_padding_check.py and for resuming runs made with it
@@ -191,10 +198,10 @@ PRESETS["paper_padded_windows"] = replace(PRESETS["paper_before_transitions"], n
 #: "A teacher that pauses like the midpoint"); kept to reproduce that measurement
 PRESETS["paper_teacher_rests"] = replace(PRESETS["paper_before_transitions"], name="paper_teacher_rests",
                                          blend_teacher_rests=True)
-#: the name the adopted (1c) Blend was trained under (the same settings as ``paper``): kept to
-#: reproduce that measurement and resume its run (docs/method.md, "Rhythm transitions in the
-#: teacher and the rule")
-PRESETS["paper_transitions"] = replace(PRESETS["paper"], name="paper_transitions")
-#: the paper preset with the midpoint's tilt in G_BLEND's policy-gradient reward (docs/method.md,
-#: "The midpoint in G_BLEND's reward")
-PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt", blend_pg_tilt=1 / 3)
+#: the name the adopted (1c) Blend was trained under (the settings of ``paper_before_pg_tilt``):
+#: kept to reproduce that measurement and resume its run (docs/method.md, "Rhythm transitions in
+#: the teacher and the rule")
+PRESETS["paper_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="paper_transitions")
+#: the name the adopted Blend with the midpoint's tilt in its reward was trained under (the same
+#: settings as ``paper``; docs/method.md, "The midpoint in G_BLEND's reward"): kept to resume its run
+PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt")
