@@ -22,10 +22,16 @@ DEAD_PROXY = "127.0.0.1:9"  # the discard port: nothing listens, every proxied r
 
 def write_html(fig: go.Figure, path: str | Path, js_dir: str | Path | None = None) -> Path:
     """``fig`` as HTML that loads ``plotly.min.js`` from ``js_dir`` (default: the HTML's own
-    folder; written there once), by a relative link, so the folder can be moved or served."""
+    folder, or its parent folder when the parent already holds one, so that a report's subfolder
+    does not keep a second 4.8 MB copy; written there once), by a relative link, so the folder can
+    be moved or served."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    js_dir = Path(js_dir) if js_dir else path.parent
+    if js_dir:
+        js_dir = Path(js_dir)
+    else:
+        here, up = path.parent, path.parent.parent
+        js_dir = up if not (here / "plotly.min.js").exists() and (up / "plotly.min.js").exists() else here
     js = js_dir / "plotly.min.js"
     if not js.exists():
         js_dir.mkdir(parents=True, exist_ok=True)
