@@ -105,6 +105,12 @@ def card(name: str, config: dict) -> str:
                       f"candidates effective, beta is the largest of the grid that keeps at least "
                       f"{rep['total_min_ess'] * rule['candidates']:g} (tried: "
                       + ", ".join(f"{b}: {e * rule['candidates']:.1f}" for b, e in rep["betas_tried"].items()) + ")."]
+        pg_tilt = float(t["preset"].get("blend_pg_tilt", 0.0))
+        if pg_tilt:
+            lines += ["", "In each policy-gradient round the reward was R + c lambda . phi: the same kind of tilt, "
+                      f"fitted on {t['preset']['blend_pg_tilt_melodies']} of G_BLEND's own melodies drawn at the "
+                      f"round's start, with c = {pg_tilt:.3g} x sd(R) (docs/method.md, \"The midpoint in G_BLEND's "
+                      "reward\"; the rounds below report R alone)."]
         if teach:
             lines += ["", f"The teacher ({teach['melodies']} product-of-experts melodies) was tilted the same way "
                       f"(rho {teach['rho']:g}, effective share {teach['ess_share']:.2f}): "
