@@ -168,6 +168,7 @@ def test_seed_study_of_one_system_keeps_the_other_systems_rows(smoke_run, tmp_pa
     fusion_md, blend_md = md.split("## blend")
     assert "| NPD EM Balance | not measured in this study |" in fusion_md
     assert "| NPD EM Balance | not measured" not in blend_md and "| IOI-transition EM Ratio | " in blend_md
+    assert "| interval EM Ratio | " in blend_md and "| pc-transition EUD Ratio | " in blend_md  # all six sequential
 
 
 def test_seed_study_refuses_a_base_without_snapshot(tmp_path, capsys):
