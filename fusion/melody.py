@@ -28,6 +28,11 @@ from typing import NamedTuple
 
 #: Grid resolution: 12 ticks per quarter note = lcm(4 sixteenths, 3 triplet eighths).
 TICKS_PER_BEAT = 12
+#: how far (in beats) one note may run into the next and still count as ending where it starts,
+#: for ``from_notes(tolerance=...)``: a note of a third of a beat from 7/3 ends at 2.666...67 in
+#: floating point, the next starts at 8/3 = 2.666...65, and a strict skyline reads that as an
+#: overlap and drops the lower note (a MIDI file's notes, read back in beats, lost notes so)
+OVERLAP_TOLERANCE = 1e-9
 
 GENRES = ("jazz", "folk")
 
@@ -212,7 +217,7 @@ class Melody:
         return self.replace(notes=notes, length=length, extra={**self.extra, "window_start": start})
 
     @classmethod
-    def from_notes(cls, notes, **meta) -> "Melody":
+    def from_notes(cls, notes, tolerance: float = 0.0, **meta) -> "Melody":
         """Build a melody from ``(pitch, onset, duration)`` triples in any order, keeping one
         voice, the highest sounding note (the "skyline"): sorted by onset, the highest pitch
         wins at a shared onset; a lower note that starts while a higher one sounds is dropped; a
@@ -223,6 +228,10 @@ class Melody:
         notes : iterable of (int, float, float)
             MIDI pitch, onset in beats (quarter notes) and duration in beats. Notes with a
             duration of zero or less are dropped.
+        tolerance : float, optional
+            Onsets this close (in beats) count as one, and a note that runs no further than this
+            into the next is cut there, not read as sounding under it (:data:`OVERLAP_TOLERANCE`
+            for notes whose times are sums of floats; default 0, exact, as the corpora were parsed).
         **meta
             Other :class:`Melody` fields (``genre``, ``source_id``, ``title``, ``meter``,
             ``tempo``, ...).
@@ -237,12 +246,12 @@ class Melody:
         for p, o, d in ordered:
             if d <= 0:
                 continue
-            if kept and o == kept[-1].onset:
+            if kept and abs(o - kept[-1].onset) <= tolerance:
                 continue  # a lower note at the same onset
             if kept and kept[-1].end > o:
                 last = kept[-1]
-                if p < last.pitch:
-                    continue
+                if p < last.pitch and last.end > o + tolerance:
+                    continue  # a lower note that starts while a higher one sounds
                 kept[-1] = Note(last.pitch, last.onset, o - last.onset)
             kept.append(Note(p, o, d))
         return cls(notes=tuple(kept), **meta)

@@ -19,7 +19,7 @@ from scipy.io import wavfile  # noqa: E402
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 from fusion.render import midi  # noqa: E402
-from fusion.melody import TICKS_PER_BEAT, Melody, Note  # noqa: E402
+from fusion.melody import OVERLAP_TOLERANCE, TICKS_PER_BEAT, Melody, Note  # noqa: E402
 
 
 # -------------------------------------------------------------------------------------------------
@@ -106,6 +106,22 @@ def source(tmp_path, request):
 
 # -------------------------------------------------------------------------------------------------
 # round trip
+def test_a_lower_note_after_a_triplet_is_kept_not_read_as_an_overlap(tmp_path):
+    """A third of a beat from 7/3 ends at 2.666...67 in floating point and the next note starts
+    at 8/3 = 2.666...65: the skyline must not read that as a lower note starting under a higher
+    one (a Blend melody of the demo lost four notes so between its MIDI file and its score)."""
+    triplets = [(63, 2.0, 1 / 3), (60, 7 / 3, 1 / 3), (59, 8 / 3, 0.5), (59, 3.5, 0.5)]
+    kept = Melody.from_notes(triplets, tolerance=OVERLAP_TOLERANCE)
+    assert kept.pitches == [63, 60, 59, 59]
+    assert all(a.end <= b.onset for a, b in zip(kept.notes, kept.notes[1:]))  # still one voice
+    assert Melody.from_notes(triplets).pitches == [63, 60, 59]  # exact, as the corpora are parsed
+    overlap = [(72, 0.0, 1.0), (60, 0.5, 1.0)]
+    assert Melody.from_notes(overlap, tolerance=OVERLAP_TOLERANCE).pitches == [72]  # a real overlap still drops
+    melody = Melody(notes=tuple(Note(p, o, d) for p, o, d in triplets))
+    back = midi.midi_to_melody(midi.save_midi(melody, tmp_path / "triplets.mid"))
+    assert back.to_ticks() == melody.to_ticks() and back.extra["dropped_notes"] == 0
+
+
 @pytest.mark.parametrize("tempo", [60, 97, 240, 133.33])
 @pytest.mark.parametrize("meter", [(4, 4), (3, 4), (6, 8)])
 def test_round_trip_is_exact_on_the_grid(tmp_path, tempo, meter):

@@ -737,8 +737,9 @@ class Trainer:
         self._round_report("blend", -1, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0, True))
         net = rollout.make_rollout_net(g)
         gopt = self.gen_opt(g, p.blend_lr)
+        target = self.decoding_midpoint() if p.blend_pg_tilt else None
         for r in range(p.blend_rounds):
-            reward = self.blend_reward if not p.blend_pg_tilt else self.tilted_reward(g, r)
+            reward = self.blend_reward if target is None else self.tilted_reward(g, r, target)
             for step in range(p.blend_g_steps):
                 rec = self.pg_step(g, net, gopt, reward, anchor=teacher, mle_weight=p.blend_mle_weight)
                 self.log({"stage": "blend", "phase": "generator", "round": r, "step": step, "model": "G_BLEND", **rec})
@@ -748,7 +749,7 @@ class Trainer:
         bar.close()
         self.extra["final"]["blend:R"] = rec["R"]
 
-    def tilted_reward(self, g: Generator, round_: int):
+    def tilted_reward(self, g: Generator, round_: int, target: tilt.Target | None = None):
         """The round's policy-gradient reward with the midpoint's statistics in it (preset
         ``blend_pg_tilt``; docs/method.md, "The midpoint in G_BLEND's reward"):
 
@@ -757,10 +758,10 @@ class Trainer:
         lambda the tilt (1) of :mod:`fusion.model.tilt` fitted on ``blend_pg_tilt_melodies`` of
         G_BLEND's own melodies, drawn now, as one group (the teacher's floor of effective melodies),
         toward the decoding rule's midpoint: the KL-regularised optimum of this reward is the
-        decoding rule's (2). R is the blend reward; the round's report keeps R alone."""
+        decoding rule's (2) (``target``: :meth:`decoding_midpoint`, measured once per stage by the
+        caller). R is the blend reward; the round's report keeps R alone."""
         p = self.preset
-        target = self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
-                               rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
+        target = target or self.decoding_midpoint()
         seqs = self._melodies([g], (1.0,), "mixture", p.blend_pg_tilt_melodies, f"blend: round {round_} statistics")
         sd = float(self.blend_reward(seqs).std())
         fitted = tilt.fit(tilt.count_matrices(self._decode(seqs), target.names), target, len(seqs),
@@ -785,8 +786,7 @@ class Trainer:
         transitions in the teacher and the rule"). The last stage, so
         that it can be redone alone and the other stages keep their seeds."""
         p = self.preset
-        target = self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
-                               rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
+        target = self.decoding_midpoint()
         k, n = p.blend_candidates, p.blend_tilt_fit
         seqs = self._melodies([self.modules["G_BLEND"]], (1.0,), "mixture", 2 * n, "blend_decoding: candidates")
         rewards = self.reward_object()(seqs).cpu().numpy()
@@ -806,6 +806,13 @@ class Trainer:
                  intervals: bool = False) -> tilt.Target:
         """:func:`genre_midpoint` of this run's data (``blend_tilt_windows`` windows of each genre)."""
         return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer, transitions, rests, intervals)
+
+    def decoding_midpoint(self) -> tilt.Target:
+        """The midpoint the decoding rule (and, with ``blend_pg_tilt``, the policy-gradient reward)
+        is tilted toward, with the terms the preset's ``blend_decoding_*`` flags name."""
+        p = self.preset
+        return self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
+                             rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:

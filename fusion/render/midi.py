@@ -22,7 +22,7 @@ from typing import BinaryIO, Union
 
 import pretty_midi
 
-from fusion.melody import Melody
+from fusion.melody import OVERLAP_TOLERANCE, Melody
 
 #: Ticks per quarter note of the files we write (divisible by the 12-tick melody grid).
 RESOLUTION = 480
@@ -413,8 +413,8 @@ def midi_to_melody(source: MidiSource, genre: str | None = None, source_id: str 
             off = pm.time_to_tick(note.end)
             triples.append((note.pitch, on / ticks_per_beat, (off - on) / ticks_per_beat))
         stem = Path(name).stem if name else ""
-        melody = Melody.from_notes(
-            triples, genre=genre, source_id=source_id if source_id is not None else (name or "midi"),
+        melody = Melody.from_notes(  # times are tick ratios: a triplet's end and the next onset may differ by 1e-16
+            triples, tolerance=OVERLAP_TOLERANCE, genre=genre, source_id=source_id if source_id is not None else (name or "midi"),
             title=title if title is not None else stem, meter=_first_meter(pm),
             tempo=_first_tempo(pm), extra={"midi_notes": len(triples)})
     except MidiFileError:
