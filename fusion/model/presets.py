@@ -205,3 +205,6 @@ PRESETS["paper_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="pa
 #: the name the adopted Blend with the midpoint's tilt in its reward was trained under (the same
 #: settings as ``paper``; docs/method.md, "The midpoint in G_BLEND's reward"): kept to resume its run
 PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt")
+#: the midpoint's tilt in G_BLEND's reward at three times the adopted weight (c = sd(R)): the
+#: flag's one further test (docs/method.md, "A heavier midpoint in G_BLEND's reward")
+PRESETS["paper_pg_tilt_1"] = replace(PRESETS["paper"], name="paper_pg_tilt_1", blend_pg_tilt=1.0)
