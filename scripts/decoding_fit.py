@@ -53,14 +53,20 @@ from rest_audit import silences  # noqa: E402
 MEASURED = (features.DD, features.NPD, features.IOI_TRANSITION, features.PC_TRANSITION, features.INTERVAL)
 
 
+def drawn(system, n: int, seed: int, chunk: int = 1024):
+    """``n`` token rows of the system's generator(s) at weight 1, seeded, in chunks of ``chunk``
+    (a tensor each), as the rule's candidates are drawn (``System._tilted``)."""
+    gen = torch.Generator().manual_seed(seed)
+    for start in range(0, n, chunk):
+        yield sample_tokens(system.models, [1.0], min(chunk, n - start), 16 * TICKS_PER_BEAT, system.grammar,
+                            generator=gen)
+
+
 def candidates(system, n: int, seed: int, chunk: int = 1024):
     """``n`` melodies of the system's generator without a decoding rule, their token rows' blend
-    rewards, and the token rows (padded), as the rule's candidates are drawn (``System._tilted``)."""
-    gen = torch.Generator().manual_seed(seed)
+    rewards, and the token rows (padded)."""
     mels, rewards, rows = [], [], []
-    for start in range(0, n, chunk):
-        seqs = sample_tokens(system.models, [1.0], min(chunk, n - start), 16 * TICKS_PER_BEAT, system.grammar,
-                             generator=gen)
+    for seqs in drawn(system, n, seed, chunk):
         rows += seqs.tolist()
         mels += [system.vocab.decode(s) for s in seqs.tolist()]
         rewards.append(system.reward(seqs).numpy())
@@ -172,12 +178,7 @@ def main() -> None:
     rows = list(rules.items())
     if args.mle:
         mle = systems.load_generator("mle", args.checkpoints)
-        gen = torch.Generator().manual_seed(args.seed)
-        mle_m = []
-        for start in range(0, args.held_out, 1024):
-            seqs = sample_tokens(mle.models, [1.0], min(1024, args.held_out - start), 16 * TICKS_PER_BEAT,
-                                 mle.grammar, generator=gen)
-            mle_m += [mle.vocab.decode(s) for s in seqs.tolist()]
+        mle_m = [mle.vocab.decode(s) for seqs in drawn(mle, args.held_out, args.seed) for s in seqs.tolist()]
         rows.append(("MLE (its own melodies)", (None, 1)))
     for label, (rule, group) in rows:
         if label.startswith("MLE"):
