@@ -105,6 +105,10 @@ def main() -> None:
     ap.add_argument("--wide-effective", nargs=2, type=float, default=(16, 8), metavar=("STATS", "TOTAL"),
                     help="effective candidates per group the wide rules keep: the statistics' tilt alone, and "
                          "with the reward (default 16 8, the paper preset's floors at k = 64)")
+    ap.add_argument("--gap-keep", type=float, default=0.0,
+                    help="the refitted rules' floor on their statistics' gain (tilt.fit_with_reward's gap_keep; "
+                         "default 0, off, as every rule measured before 2026-12-07; the paper preset's is "
+                         "blend_decoding_gap_keep)")
     ap.add_argument("--mle", action="store_true",
                     help="also measure the MLE baseline on --held-out of its melodies (the sequential target)")
     args = ap.parse_args()
@@ -161,7 +165,7 @@ def main() -> None:
     for label, (v, group, (stats_floor, total_floor), note) in plan.items():
         t0 = time.time()
         rule = tilt.fit_with_reward(fit_c, fit_r, targets[v], group, stats_floor, total_floor,
-                                    cv=preset.blend_decoding_rho_cv, per_note=note,
+                                    cv=preset.blend_decoding_rho_cv, per_note=note, gap_keep=args.gap_keep,
                                     **({"rho_grid": tuple(args.rho_grid)} if args.rho_grid else {}))
         rules[label] = (rule, group)
         r = rule.report

@@ -303,3 +303,26 @@ def test_the_melodic_intervals_join_the_target_with_their_cramer_term():
     gaps = t.gaps(tilt.count_matrices(up1, t.names))
     assert gaps["interval"] == pytest.approx(0.5) and gaps["interval_cramer"] == pytest.approx(0.5)
     assert t.gaps(tilt.count_matrices(up1 + up2, t.names))["interval"] < 0.05
+
+
+def test_the_gap_floor_stops_a_reward_that_pulls_the_statistics_off_the_midpoint():
+    """``gap_keep``: beta stops before the reward takes back more than half of what the
+    statistics' tilt alone took off the summed gaps (docs/method.md, "A floor on the rule's
+    statistics"); without it a reward for the pure-jazz melodies undoes the tilt, once rho is too
+    large for lambda to hold the statistics against it (as cross-validation may choose)."""
+    target = tilt.Target.between(JAZZ, FOLK)
+    mels = pool(n=800, seed=7)
+    counts = tilt.count_matrices(mels)
+    rng = np.random.default_rng(8)
+    rewards = np.array([1.0 if m is JAZZ[0] else 0.0 for m in mels]) + rng.normal(0, 0.1, len(mels))
+    free = tilt.fit_with_reward(counts, rewards, target, group=16, total_min_ess=0.05, rho_grid=(0.1,))
+    kept = tilt.fit_with_reward(counts, rewards, target, group=16, total_min_ess=0.05, rho_grid=(0.1,), gap_keep=0.5)
+    r = kept.report
+    summed = sum(r["gaps_after"].values())
+    assert "gap_limit" not in free.report and r["gap_keep"] == 0.5
+    # the free rule ends farther from the midpoint than the candidates themselves
+    assert sum(free.report["gaps_after"].values()) > sum(r["gaps_before"].values()) > r["gap_limit"]
+    assert summed <= r["gap_limit"] + 1e-9
+    assert 0 < kept.beta < free.beta
+    assert r["reward_after"] > r["reward_before"]
+    assert r["gaps_tried"][str(r["beta_sd"])] == pytest.approx(summed, abs=1e-4)

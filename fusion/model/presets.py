@@ -118,6 +118,9 @@ class Preset:
     # ... and the melodic intervals (fusion.features.INTERVAL, with their (1b)) beside the four
     # (docs/method.md, "Melodic intervals in the rule")
     blend_decoding_intervals: bool = False
+    # ... and the reward's weight beta no larger than leaves this share of what the statistics'
+    # tilt alone took off the summed gaps (0: off; docs/method.md, "A floor on the rule's statistics")
+    blend_decoding_gap_keep: float = 0.0
     window_beats: int = 16
     # training windows only where they end by the piece's end (fusion.data.corpus.Settings): on in
     # ``paper`` since 2026-12-05; padded windows taught every generator to pause for a bar
@@ -164,6 +167,9 @@ PRESETS = {
         # the midpoint's tilt in G_BLEND's policy-gradient reward, adopted 2026-12-06
         # (docs/method.md, "The midpoint in G_BLEND's reward")
         blend_pg_tilt=1 / 3,
+        # the decoding rule keeps at least half of its statistics' gain against the reward,
+        # 2026-12-07 (docs/method.md, "A floor on the rule's statistics")
+        blend_decoding_gap_keep=0.5,
     ),
     "smoke": Preset(
         name="smoke",
@@ -178,13 +184,14 @@ PRESETS = {
         poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
         blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4, blend_decoding_min_ess=0.3,
-        blend_pg_tilt_melodies=16,
+        blend_pg_tilt_melodies=16, blend_decoding_gap_keep=0.5,
     ),
 }
 #: the paper preset as shipped on 2026-12-06 before the midpoint's tilt entered G_BLEND's
 #: policy-gradient reward: the flag-off side of that measurement (docs/method.md, "The midpoint in
 #: G_BLEND's reward")
-PRESETS["paper_before_pg_tilt"] = replace(PRESETS["paper"], name="paper_before_pg_tilt", blend_pg_tilt=0.0)
+PRESETS["paper_before_pg_tilt"] = replace(PRESETS["paper"], name="paper_before_pg_tilt", blend_pg_tilt=0.0,
+                                          blend_decoding_gap_keep=0.0)
 #: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
 #: transitions entered Blend's teacher and decoding rule: the flag-off side of that measurement
 PRESETS["paper_before_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="paper_before_transitions",
@@ -202,9 +209,10 @@ PRESETS["paper_teacher_rests"] = replace(PRESETS["paper_before_transitions"], na
 #: kept to reproduce that measurement and resume its run (docs/method.md, "Rhythm transitions in
 #: the teacher and the rule")
 PRESETS["paper_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="paper_transitions")
-#: the name the adopted Blend with the midpoint's tilt in its reward was trained under (the same
-#: settings as ``paper``; docs/method.md, "The midpoint in G_BLEND's reward"): kept to resume its run
-PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt")
+#: the name the adopted Blend with the midpoint's tilt in its reward was trained under (the
+#: settings of ``paper`` before the floor on the decoding rule's statistics; docs/method.md, "The
+#: midpoint in G_BLEND's reward"): kept to reproduce that measurement and resume its run
+PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt", blend_decoding_gap_keep=0.0)
 #: the midpoint's tilt in G_BLEND's reward at three times the adopted weight (c = sd(R)): the
 #: flag's one further test (docs/method.md, "A heavier midpoint in G_BLEND's reward")
-PRESETS["paper_pg_tilt_1"] = replace(PRESETS["paper"], name="paper_pg_tilt_1", blend_pg_tilt=1.0)
+PRESETS["paper_pg_tilt_1"] = replace(PRESETS["paper_pg_tilt"], name="paper_pg_tilt_1", blend_pg_tilt=1.0)

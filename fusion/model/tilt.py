@@ -433,7 +433,8 @@ def _weighted_mean(values: np.ndarray, logw: np.ndarray, group: int) -> float:
 def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: Target, group: int,
                     min_ess: float = 0.25, total_min_ess: float = 0.125, betas=BETA_GRID,
                     held_out: dict[str, np.ndarray] | None = None, held_out_rewards: np.ndarray | None = None,
-                    steps: int = 100, cv: bool = False, rho_grid=RHO_GRID, per_note: bool = False) -> Tilt:
+                    steps: int = 100, cv: bool = False, rho_grid=RHO_GRID, per_note: bool = False,
+                    gap_keep: float = 0.0) -> Tilt:
     """The decoding tilt of (2): ``q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))``.
 
     (2) is the I-projection of p onto the distributions whose statistics are the midpoint and
@@ -443,7 +444,11 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     cross-validation among the rho that keep ``min_ess``); then for each beta of
     ``betas``, smallest first, lambda is fitted again by (1) at that rho with ``beta R`` added to
     every log-weight, and the largest beta whose mean effective sample size per group is still at
-    least ``total_min_ess`` of the group is kept (beta = 0 if none is).
+    least ``total_min_ess`` of the group is kept (beta = 0 if none is). With ``gap_keep`` > 0, beta
+    also stops where the reward takes back more than ``1 - gap_keep`` of what the statistics'
+    tilt alone took off the summed gaps on the fitting sample: the largest beta whose summed gap is
+    at most ``after + (1 - gap_keep) (before - after)`` (before: the candidates' own, after: the
+    statistics' tilt alone) is kept, so that (2)'s reward never undoes its constraint.
 
     Parameters
     ----------
@@ -472,6 +477,10 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
         The rho tried for the statistics' tilt (:func:`fit`).
     per_note : bool, optional
         Tilt on each melody's own histograms (:meth:`Tilt.phi`).
+    gap_keep : float, optional
+        The share of the statistics' tilt's reduction of the summed gaps that the reward's part
+        must leave (0: no such floor, only ``total_min_ess``; docs/method.md, "A floor on the
+        rule's statistics").
 
     Returns
     -------
@@ -480,7 +489,8 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
         (the statistics' tilt alone), the mean R of the candidates and of the chosen melodies
         (``reward_before``, ``reward_after``; ``held_out_reward_*`` likewise), ``betas_tried``
         (beta in units of 1 / sd(R) -> effective share), ``beta_sd`` (the kept one in those
-        units) and ``reward_sd``.
+        units) and ``reward_sd``; with ``gap_keep``, ``gap_limit`` and ``gaps_tried`` (beta ->
+        the summed gap on the fitting sample).
     """
     rewards = np.asarray(rewards, dtype=float)
     sd = max(float(rewards.std()), 1e-12)
@@ -488,17 +498,23 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     best = first = fit(counts, target, group, min_ess, rho_grid, held_out=held_out, steps=steps, cv=cv,
                        per_note=per_note)
     rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
+    before, after = sum(first.report["gaps_before"].values()), sum(first.report["gaps_after"].values())
+    limit = after + (1 - gap_keep) * max(before - after, 0.0)
+    gaps_tried = {}
     for beta in betas:
         b = beta / sd
         cand = fit(counts, target, group, 0.0, rho_grid=(rho,), held_out=held_out, steps=steps,
                    offset=b * rewards, per_note=per_note,
                    held_out_offset=None if held_out_rewards is None else b * np.asarray(held_out_rewards, float))
         tried[str(beta)] = cand.report["ess_share"]
-        if cand.report["ess_share"] < total_min_ess:
+        gaps_tried[str(beta)] = round(sum(cand.report["gaps_after"].values()), 4)
+        if cand.report["ess_share"] < total_min_ess or (gap_keep > 0 and gaps_tried[str(beta)] > limit):
             break
         cand.beta, kept = float(b), float(beta)
         best = cand
     cv_loss = {"rho_cv_loss": first.report["rho_cv_loss"]} if "rho_cv_loss" in first.report else {}
+    if gap_keep > 0:
+        cv_loss.update(gap_keep=gap_keep, gap_limit=round(limit, 4), gaps_tried=gaps_tried)
     report = dict(best.report, **cv_loss, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,
                   total_min_ess=total_min_ess,
                   ess_share_stats=stats_ess,
