@@ -45,7 +45,9 @@ melodies and the weights are normalised within each group:
 R the blend reward of the genre critics (:class:`fusion.model.blend.Reward`): the I-projection of
 p onto the distributions with the midpoint's statistics and a higher mean reward, i.e. the
 optimum of ``E_q[R] - KL(q || p) / beta`` under (1)'s constraint. beta is the largest of
-:data:`BETA_GRID` (in units of 1 / sd(R)) that keeps ``total_min_ess`` of each group effective.
+:data:`BETA_GRID` (in units of 1 / sd(R)) that keeps ``total_min_ess`` of each group effective
+and, with ``gap_keep``, at least that share of what the statistics' tilt alone took off the
+summed gaps (``docs/method.md``, "A floor on the rule's statistics").
 
 rho keeps the tilt from resting on a few melodies: the smallest rho of a grid whose mean effective
 sample size per group, 1 / sum_i s_i^2 for the within-group weights s, is at least ``min_ess`` of
