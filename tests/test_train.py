@@ -480,3 +480,12 @@ def test_blends_policy_gradient_reward_carries_the_midpoints_tilt_only_when_aske
     after = t.modules["G_BLEND"].state_dict()
     assert any(not torch.equal(after[k], before[k]) for k in after)
     assert "R" in t.extra["rounds"]["blend"][-1]
+    assert "interval" not in fits[0]["gaps_before"]
+    # blend_pg_tilt_intervals: the round's tilt reaches for the melodic intervals' midpoint too,
+    # and the decoding rule's target stays as it was
+    t.preset = dataclasses.replace(on, blend_pg_tilt_intervals=True)
+    assert t.preset.stages_reading("blend_pg_tilt_intervals") == ("blend",)
+    assert "interval" in t.pg_tilt_midpoint().names and "interval" not in t.decoding_midpoint().names
+    t.tilted_reward(g, 0)
+    last = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()][-1]
+    assert last["phase"] == "pg_tilt" and "interval" in last["gaps_before"]

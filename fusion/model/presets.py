@@ -95,6 +95,8 @@ class Preset:
     # ``blend_pg_tilt`` x sd(R) x lambda . phi (0: off; docs/method.md, "The midpoint in G_BLEND's reward")
     blend_pg_tilt: float = 0.0
     blend_pg_tilt_melodies: int = 1024
+    # ... toward the melodic intervals' midpoint too (docs/method.md, "Melodic intervals in G_BLEND's reward")
+    blend_pg_tilt_intervals: bool = False
     blend_tilt_fit: int = 8192  # Blend melodies the decoding tilt is fitted on (and a quarter more held out)
     blend_candidates: int = 64  # candidates per melody of Blend's decoding rule (blend_decoding)
     blend_tilt_min_ess: float = 0.25  # the teacher's tilt keeps a quarter of its pool effective
@@ -216,3 +218,6 @@ PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt", blend
 #: the midpoint's tilt in G_BLEND's reward at three times the adopted weight (c = sd(R)): the
 #: flag's one further test (docs/method.md, "A heavier midpoint in G_BLEND's reward")
 PRESETS["paper_pg_tilt_1"] = replace(PRESETS["paper_pg_tilt"], name="paper_pg_tilt_1", blend_pg_tilt=1.0)
+#: the midpoint's tilt in G_BLEND's reward with the melodic intervals in it (the decoding rule
+#: unchanged): docs/method.md, "Melodic intervals in G_BLEND's reward"
+PRESETS["paper_pg_tilt_intervals"] = replace(PRESETS["paper"], name="paper_pg_tilt_intervals", blend_pg_tilt_intervals=True)

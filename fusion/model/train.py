@@ -737,7 +737,7 @@ class Trainer:
         self._round_report("blend", -1, g, start, **self._selection_score([g], (1.0,), "mixture", 1.0, True))
         net = rollout.make_rollout_net(g)
         gopt = self.gen_opt(g, p.blend_lr)
-        target = self.decoding_midpoint() if p.blend_pg_tilt else None
+        target = self.pg_tilt_midpoint() if p.blend_pg_tilt else None
         for r in range(p.blend_rounds):
             reward = self.blend_reward if target is None else self.tilted_reward(g, r, target)
             for step in range(p.blend_g_steps):
@@ -761,7 +761,7 @@ class Trainer:
         decoding rule's (2) (``target``: :meth:`decoding_midpoint`, measured once per stage by the
         caller). R is the blend reward; the round's report keeps R alone."""
         p = self.preset
-        target = target or self.decoding_midpoint()
+        target = target or self.pg_tilt_midpoint()
         seqs = self._melodies([g], (1.0,), "mixture", p.blend_pg_tilt_melodies, f"blend: round {round_} statistics")
         sd = float(self.blend_reward(seqs).std())
         fitted = tilt.fit(tilt.count_matrices(self._decode(seqs), target.names), target, len(seqs),
@@ -814,6 +814,16 @@ class Trainer:
         p = self.preset
         return self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
                              rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
+
+    def pg_tilt_midpoint(self) -> tilt.Target:
+        """The midpoint of the policy-gradient reward's tilt (``blend_pg_tilt``): the decoding
+        rule's, with the melodic intervals beside it when ``blend_pg_tilt_intervals`` is on
+        (docs/method.md, "Melodic intervals in G_BLEND's reward")."""
+        p = self.preset
+        if not p.blend_pg_tilt_intervals:
+            return self.decoding_midpoint()
+        return self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
+                             rests=p.blend_decoding_rests, intervals=True)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
