@@ -514,10 +514,10 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
             break
         cand.beta, kept = float(b), float(beta)
         best = cand
-    cv_loss = {"rho_cv_loss": first.report["rho_cv_loss"]} if "rho_cv_loss" in first.report else {}
+    chosen_by = {"rho_cv_loss": first.report["rho_cv_loss"]} if "rho_cv_loss" in first.report else {}
     if gap_keep > 0:
-        cv_loss.update(gap_keep=gap_keep, gap_limit=round(limit, 4), gaps_tried=gaps_tried)
-    report = dict(best.report, **cv_loss, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,
+        chosen_by.update(gap_keep=gap_keep, gap_limit=round(limit, 4), gaps_tried=gaps_tried)
+    report = dict(best.report, **chosen_by, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,
                   total_min_ess=total_min_ess,
                   ess_share_stats=stats_ess,
                   reward_before=round(float(rewards[:best.report["melodies"]].mean()), 4),
