@@ -47,14 +47,16 @@ def main() -> None:
     c, ho = tilt.count_matrices(own[:n], target.names), tilt.count_matrices(own[n:], target.names)
     r, hr = rewards[:n], rewards[n:]
     k = p.blend_candidates
-    stats = tilt.fit(c, target, k, p.blend_decoding_stats_min_ess, cv=p.blend_decoding_rho_cv, held_out=ho)
+    stats = tilt.fit(c, target, k, p.blend_decoding_stats_min_ess, cv=p.blend_decoding_rho_cv, held_out=ho,
+                     rho_on_held_out=p.blend_decoding_rho_held_out)
     rho, rep = stats.report["rho"], stats.report
 
     def summed(d):
         return sum(d.values())
 
+    how = "held-out" if p.blend_decoding_rho_held_out else "cross-validation"
     print(f"{args.run_dir} ({args.preset}): {n} + {n} candidates of G_BLEND, k = {k}; rho {rho} "
-          f"(cross-validation losses {rep.get('rho_cv_loss')})")
+          f"({how} losses {rep.get('rho_held_out_loss', rep.get('rho_cv_loss'))})")
     print("\n| rule | effective share | summed gap, fitting | summed gap, held out |\n|---|---:|---:|---:|")
     print(f"| candidates (no rule) | 1 | {summed(rep['gaps_before']):.3f} | {summed(rep['held_out_gaps_before']):.3f} |")
     print(f"| statistics' tilt alone | {rep['ess_share']:.3f} | {summed(rep['gaps_after']):.3f} | "

@@ -326,3 +326,25 @@ def test_the_gap_floor_stops_a_reward_that_pulls_the_statistics_off_the_midpoint
     assert 0 < kept.beta < free.beta
     assert r["reward_after"] > r["reward_before"]
     assert r["gaps_tried"][str(r["beta_sd"])] == pytest.approx(summed, abs=1e-4)
+
+
+def test_rho_chosen_on_the_held_out_melodies_is_the_least_held_out_loss():
+    """``rho_on_held_out``: rho is the one among those keeping min_ess whose lambda, fitted on
+    all the fitting groups, leaves the least loss (1) on the held-out melodies (docs/method.md,
+    "Choosing rho on the held-out candidates")."""
+    target = tilt.Target.between(JAZZ, FOLK, cramer=True)
+    mels = pool(n=1280, seed=9)
+    fit_c, ho_c = tilt.count_matrices(mels[:640]), tilt.count_matrices(mels[640:])
+    chosen = tilt.fit(fit_c, target, group=16, min_ess=0.25, held_out=ho_c, rho_on_held_out=True)
+    losses = chosen.report["rho_held_out_loss"]
+    assert "rho_cv_loss" not in chosen.report and chosen.report["ess_share"] >= 0.25
+    assert losses[str(chosen.report["rho"])] == min(losses.values())
+    assert len(losses) >= 2 and len(set(losses.values())) > 1  # every rho that keeps min_ess, each measured
+    # the smallest rho that keeps min_ess is the first one measured (the min_ess rule's own pick)
+    assert float(min(losses, key=float)) == tilt.fit(fit_c, target, group=16, min_ess=0.25).report["rho"]
+    with pytest.raises(ValueError, match="held-out"):
+        tilt.fit(fit_c, target, group=16, rho_on_held_out=True)
+    rewards = np.random.default_rng(1).normal(size=1280)
+    both = tilt.fit_with_reward(fit_c, rewards[:640], target, 16, held_out=ho_c, held_out_rewards=rewards[640:],
+                                rho_on_held_out=True)
+    assert both.report["rho_held_out_loss"] == losses and both.report["rho"] == chosen.report["rho"]

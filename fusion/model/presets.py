@@ -108,6 +108,9 @@ class Preset:
     # smallest rho that keeps a quarter effective fitted the pitch-class transitions of the
     # fitting sample and moved a held-out sample's away: 0.17 -> 0.20; docs/method.md)
     blend_decoding_rho_cv: bool = True
+    # ... or, instead, on the stage's other blend_tilt_fit held-out candidates (docs/method.md,
+    # "Choosing rho on the held-out candidates")
+    blend_decoding_rho_held_out: bool = False
     # ... and, for the features with ordered bins (DD, NPD), the Cramer distance (1b) beside (1):
     # Table I's EM columns read where the bins stand, which (1)'s Euclidean term does not (on since
     # 2026-12-05: scripts/decoding_fit.py measures both; docs/method.md)
@@ -221,3 +224,11 @@ PRESETS["paper_pg_tilt_1"] = replace(PRESETS["paper_pg_tilt"], name="paper_pg_ti
 #: the midpoint's tilt in G_BLEND's reward with the melodic intervals in it (the decoding rule
 #: unchanged): docs/method.md, "Melodic intervals in G_BLEND's reward"
 PRESETS["paper_pg_tilt_intervals"] = replace(PRESETS["paper"], name="paper_pg_tilt_intervals", blend_pg_tilt_intervals=True)
+#: the paper preset with the decoding rule's rho chosen on the stage's held-out candidates: the
+#: flag-on side of docs/method.md, "Choosing rho on the held-out candidates" (and its Blends)
+PRESETS["paper_rho_held_out"] = replace(PRESETS["paper"], name="paper_rho_held_out", blend_decoding_rho_held_out=True)
+PRESETS["paper_pg_tilt_1_rho_held_out"] = replace(PRESETS["paper_pg_tilt_1"], name="paper_pg_tilt_1_rho_held_out",
+                                                  blend_decoding_gap_keep=0.5, blend_decoding_rho_held_out=True)
+PRESETS["paper_pg_tilt_intervals_rho_held_out"] = replace(PRESETS["paper_pg_tilt_intervals"],
+                                                          name="paper_pg_tilt_intervals_rho_held_out",
+                                                          blend_decoding_rho_held_out=True)

@@ -305,7 +305,7 @@ def _loss_parts(lam, phi, counts, totals, target, names, k, offset=0.0, cramer=N
 def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: float = 0.25,
         rho_grid=RHO_GRID, held_out: dict[str, np.ndarray] | None = None, steps: int = 100,
         offset: np.ndarray | None = None, held_out_offset: np.ndarray | None = None, cv: bool = False,
-        per_note: bool = False) -> Tilt:
+        per_note: bool = False, rho_on_held_out: bool = False) -> Tilt:
     """Fit lambda by (1) on melodies' counts, cut in consecutive groups of ``group``.
 
     Parameters
@@ -338,6 +338,12 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         rule stands).
     per_note : bool, optional
         Tilt on each melody's own histograms instead of its counts (:meth:`Tilt.phi`).
+    rho_on_held_out : bool, optional
+        Choose rho on ``held_out`` instead (over ``cv``): among the rho of the grid that keep
+        ``min_ess``, the one whose lambda, fitted on all the groups, leaves the smallest loss (1)
+        (without its penalty) on the held-out melodies, as many again as the fitting ones rather
+        than half of them (docs/method.md, "Choosing rho on the held-out candidates"). Needs
+        ``held_out`` with at least one group.
 
     Returns
     -------
@@ -378,8 +384,17 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         return lam.detach()
 
     everything = torch.arange(N)
-    folds = None
-    if cv and N // group >= 4:
+    folds, validation = None, None
+    if rho_on_held_out:
+        m = len(next(iter(held_out.values()))) if held_out is not None else 0
+        M = m - m % group
+        if M < group:
+            raise ValueError("rho_on_held_out needs held-out melodies of at least one group")
+        ho_counts = {f: held_out[f][:M] for f in names}
+        v_off = 0.0 if held_out_offset is None else torch.as_tensor(held_out_offset[:M], dtype=torch.float64)
+        validation = (torch.as_tensor(tilt.phi(ho_counts), dtype=torch.float64),
+                      {f: torch.as_tensor(ho_counts[f], dtype=torch.float64) for f in names}, v_off)
+    elif cv and N // group >= 4:
         parity = (everything // group) % 2
         folds = [(everything[parity == i], everything[parity != i]) for i in (0, 1)]
     chosen, cv_loss, lam = None, {}, None
@@ -388,7 +403,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         with torch.no_grad():
             s = group_weights(phi @ lam + off, group).view(-1, group)
             ess = float((1 / (s ** 2).sum(1)).mean() / group)
-        if folds is None:
+        if folds is None and validation is None:
             chosen = (rho, ess, lam.clone())
             if ess >= min_ess:
                 break
@@ -397,11 +412,17 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
             if chosen is None or chosen[1] < min_ess:
                 chosen = (rho, ess, lam.clone())
             continue
-        with torch.no_grad():  # (1) without its penalty, on the groups the fold's lambda was not fitted on
-            loss = sum(float(_loss_parts(solve(rho, fit_rows), phi[val], {f: tc[f][val] for f in names},
-                                         {f: tt[f][val] for f in names}, tg, names, group, off[val], cr,
-                                         gr)[0].sum())
-                       for fit_rows, val in folds) / 2
+        if validation is not None:
+            with torch.no_grad():  # (1) without its penalty, on the held-out melodies, this lambda
+                v_phi, v_c, v_off = validation
+                loss = float(_loss_parts(lam, v_phi, v_c, {f: v_c[f].sum(1) for f in names}, tg, names, group,
+                                         v_off, cr, gr)[0].sum())
+        else:
+            with torch.no_grad():  # (1) without its penalty, on the groups the fold's lambda was not fitted on
+                loss = sum(float(_loss_parts(solve(rho, fit_rows), phi[val], {f: tc[f][val] for f in names},
+                                             {f: tt[f][val] for f in names}, tg, names, group, off[val], cr,
+                                             gr)[0].sum())
+                           for fit_rows, val in folds) / 2
         cv_loss[str(rho)] = round(loss, 5)
         if chosen is None or chosen[1] < min_ess or loss < cv_loss[str(chosen[0])]:
             chosen = (rho, ess, lam.clone())
@@ -410,7 +431,7 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     tilt.lam = dict(zip(names, np.split(best.numpy(), split)))
     w = group_weights(torch.as_tensor(tilt.log_weights(counts)) + off, group).numpy()
     report = {"rho": rho, "ess_share": round(ess, 4), "melodies": N, "group": group,
-              **({"rho_cv_loss": cv_loss} if cv_loss else {}),
+              **({"rho_held_out_loss" if validation is not None else "rho_cv_loss": cv_loss} if cv_loss else {}),
               "gaps_before": target.gaps(counts), "gaps_after": target.gaps(counts, w)}
     if held_out is not None:
         m = len(next(iter(held_out.values())))
@@ -436,7 +457,7 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
                     min_ess: float = 0.25, total_min_ess: float = 0.125, betas=BETA_GRID,
                     held_out: dict[str, np.ndarray] | None = None, held_out_rewards: np.ndarray | None = None,
                     steps: int = 100, cv: bool = False, rho_grid=RHO_GRID, per_note: bool = False,
-                    gap_keep: float = 0.0) -> Tilt:
+                    gap_keep: float = 0.0, rho_on_held_out: bool = False) -> Tilt:
     """The decoding tilt of (2): ``q(x) ∝ p(x) exp(lambda . phi(x) + beta R(x))``.
 
     (2) is the I-projection of p onto the distributions whose statistics are the midpoint and
@@ -483,6 +504,8 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
         The share of the statistics' tilt's reduction of the summed gaps that the reward's part
         must leave (0: no such floor, only ``total_min_ess``; docs/method.md, "A floor on the
         rule's statistics").
+    rho_on_held_out : bool, optional
+        Choose the statistics' rho on ``held_out`` (:func:`fit`), not by ``cv``.
 
     Returns
     -------
@@ -498,7 +521,7 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
     sd = max(float(rewards.std()), 1e-12)
     kept = 0.0
     best = first = fit(counts, target, group, min_ess, rho_grid, held_out=held_out, steps=steps, cv=cv,
-                       per_note=per_note)
+                       per_note=per_note, rho_on_held_out=rho_on_held_out)
     rho, tried, stats_ess = best.report["rho"], {}, best.report["ess_share"]
     before, after = sum(first.report["gaps_before"].values()), sum(first.report["gaps_after"].values())
     limit = after + (1 - gap_keep) * max(before - after, 0.0)
@@ -514,7 +537,7 @@ def fit_with_reward(counts: dict[str, np.ndarray], rewards: np.ndarray, target: 
             break
         cand.beta, kept = float(b), float(beta)
         best = cand
-    chosen_by = {"rho_cv_loss": first.report["rho_cv_loss"]} if "rho_cv_loss" in first.report else {}
+    chosen_by = {k: first.report[k] for k in ("rho_cv_loss", "rho_held_out_loss") if k in first.report}
     if gap_keep > 0:
         chosen_by.update(gap_keep=gap_keep, gap_limit=round(limit, 4), gaps_tried=gaps_tried)
     report = dict(best.report, **chosen_by, beta=best.beta, beta_sd=kept, reward_sd=round(sd, 6), betas_tried=tried,

@@ -793,7 +793,7 @@ class Trainer:
         own = self._decode(seqs)
         fitted = tilt.fit_with_reward(tilt.count_matrices(own[:n], target.names), rewards[:n], target, k,
                                       p.blend_decoding_stats_min_ess, p.blend_decoding_min_ess, cv=p.blend_decoding_rho_cv,
-                                      gap_keep=p.blend_decoding_gap_keep,
+                                      gap_keep=p.blend_decoding_gap_keep, rho_on_held_out=p.blend_decoding_rho_held_out,
                                       held_out=tilt.count_matrices(own[n:], target.names), held_out_rewards=rewards[n:])
         self.log({"stage": "blend_decoding", "phase": "decoding_tilt", **fitted.report})
         self.extra["blend_tilt"] = {"tilt": fitted.to_dict(), "target": target.to_dict()}
