@@ -36,7 +36,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     preset = PRESETS[args.preset] if args.seed is None else dataclasses.replace(PRESETS[args.preset], seed=args.seed)
-    t = train.Trainer(preset, args.run_dir, progress=False)
+    # the decoding stage is what this script redoes (in memory; nothing is saved), so a preset that
+    # differs from the run's only in what that stage reads is accepted
+    t = train.Trainer(preset, args.run_dir, progress=False, redo=("blend_decoding",))
     seed = t.preset.seed * 1000 + train.STAGES.index("blend_decoding")  # as Trainer.run seeds the stage
     torch.manual_seed(seed)
     t.rng, t.tgen = random.Random(seed), torch.Generator().manual_seed(seed)
