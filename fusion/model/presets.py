@@ -175,6 +175,9 @@ PRESETS = {
         # the decoding rule keeps at least half of its statistics' gain against the reward,
         # 2026-12-07 (docs/method.md, "A floor on the rule's statistics")
         blend_decoding_gap_keep=0.5,
+        # ... and its rho chosen on the stage's held-out candidates, 2026-12-07 (docs/method.md,
+        # "Choosing rho on the held-out candidates")
+        blend_decoding_rho_held_out=True,
     ),
     "smoke": Preset(
         name="smoke",
@@ -189,14 +192,14 @@ PRESETS = {
         poe_weights=(0.4, 0.6), mle_temperatures=(0.8, 1.0),
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
         blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4, blend_decoding_min_ess=0.3,
-        blend_pg_tilt_melodies=16, blend_decoding_gap_keep=0.5,
+        blend_pg_tilt_melodies=16, blend_decoding_gap_keep=0.5, blend_decoding_rho_held_out=True,
     ),
 }
 #: the paper preset as shipped on 2026-12-06 before the midpoint's tilt entered G_BLEND's
 #: policy-gradient reward: the flag-off side of that measurement (docs/method.md, "The midpoint in
 #: G_BLEND's reward")
 PRESETS["paper_before_pg_tilt"] = replace(PRESETS["paper"], name="paper_before_pg_tilt", blend_pg_tilt=0.0,
-                                          blend_decoding_gap_keep=0.0)
+                                          blend_decoding_gap_keep=0.0, blend_decoding_rho_held_out=False)
 #: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
 #: transitions entered Blend's teacher and decoding rule: the flag-off side of that measurement
 PRESETS["paper_before_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="paper_before_transitions",
@@ -217,15 +220,18 @@ PRESETS["paper_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="pa
 #: the name the adopted Blend with the midpoint's tilt in its reward was trained under (the
 #: settings of ``paper`` before the floor on the decoding rule's statistics; docs/method.md, "The
 #: midpoint in G_BLEND's reward"): kept to reproduce that measurement and resume its run
-PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt", blend_decoding_gap_keep=0.0)
+PRESETS["paper_pg_tilt"] = replace(PRESETS["paper"], name="paper_pg_tilt", blend_decoding_gap_keep=0.0,
+                                   blend_decoding_rho_held_out=False)
 #: the midpoint's tilt in G_BLEND's reward at three times the adopted weight (c = sd(R)): the
 #: flag's one further test (docs/method.md, "A heavier midpoint in G_BLEND's reward")
 PRESETS["paper_pg_tilt_1"] = replace(PRESETS["paper_pg_tilt"], name="paper_pg_tilt_1", blend_pg_tilt=1.0)
 #: the midpoint's tilt in G_BLEND's reward with the melodic intervals in it (the decoding rule
 #: unchanged): docs/method.md, "Melodic intervals in G_BLEND's reward"
-PRESETS["paper_pg_tilt_intervals"] = replace(PRESETS["paper"], name="paper_pg_tilt_intervals", blend_pg_tilt_intervals=True)
+PRESETS["paper_pg_tilt_intervals"] = replace(PRESETS["paper"], name="paper_pg_tilt_intervals", blend_pg_tilt_intervals=True,
+                                             blend_decoding_rho_held_out=False)
 #: the paper preset with the decoding rule's rho chosen on the stage's held-out candidates: the
-#: flag-on side of docs/method.md, "Choosing rho on the held-out candidates" (and its Blends)
+#: flag-on side of docs/method.md, "Choosing rho on the held-out candidates", adopted the same day
+#: (now the settings of ``paper``), and the two rejected Blends measured with it
 PRESETS["paper_rho_held_out"] = replace(PRESETS["paper"], name="paper_rho_held_out", blend_decoding_rho_held_out=True)
 PRESETS["paper_pg_tilt_1_rho_held_out"] = replace(PRESETS["paper_pg_tilt_1"], name="paper_pg_tilt_1_rho_held_out",
                                                   blend_decoding_gap_keep=0.5, blend_decoding_rho_held_out=True)
