@@ -311,8 +311,11 @@ def test_blend_carries_the_equal_evidence_generators(smoke_run):
     ev = config["sampling"]["reward"]["evidence"]
     assert set(ev["mid"]) == {"whole", "pitch", "rhythm", "first", "second"} and all(h > 0 for h in ev["half"].values())
     assert config["training"]["preset"]["blend_evidence"] is True
-    assert config["sampling"]["tilt"]["report"]["rho_cv_loss"]  # rho by cross-validation (blend_decoding_rho_cv)
-    assert "cross-validated loss" in (folder / "README.md").read_text()
+    report = config["sampling"]["tilt"]["report"]
+    assert report["rho_held_out_loss"]  # rho on the held-out candidates (blend_decoding_rho_held_out)
+    assert report["rho_held_out_loss"][str(report["rho"])] == min(report["rho_held_out_loss"].values())
+    card = (folder / "README.md").read_text()
+    assert "least loss (1) on as many held-out" in card and "giving back more than 50%" in card
     assert all("j_whole" in r and "f_second" in r for r in config["rounds"]["blend"])
     weights = load_file(folder / "weights.safetensors")
     assert any(k.startswith("reward.evidence.G_A.") for k in weights)

@@ -96,6 +96,16 @@ def card(name: str, config: dict) -> str:
             lines += ["", "rho is the one of the grid, among those that keep a quarter of the candidates effective, "
                       "with the least two-fold cross-validated loss (1) on these melodies (rho: loss): "
                       + ", ".join(f"{k}: {v:.4f}" for k, v in rep["rho_cv_loss"].items()) + "."]
+        if "rho_held_out_loss" in rep:
+            lines += ["", "rho is the one of the grid, among those that keep a quarter of the candidates effective, "
+                      "whose lambda, fitted on these melodies, leaves the least loss (1) on as many held-out "
+                      "melodies of the same generator (rho: held-out loss): "
+                      + ", ".join(f"{k}: {v:.4f}" for k, v in rep["rho_held_out_loss"].items())
+                      + " (docs/method.md, \"Choosing rho on the held-out candidates\")."]
+        if rep.get("gap_limit") is not None:
+            lines += ["", f"beta stops where the rule's summed distance from the midpoint on these melodies would "
+                      f"exceed {rep['gap_limit']:.3f}, giving back more than {1 - rep['gap_keep']:.0%} of what the "
+                      "statistics' tilt alone took off it (docs/method.md, \"A floor on the rule's statistics\")."]
         if beta and "reward_after" in rep:
             lines += ["", f"Mean blend reward R of the candidates -> of the melodies kept: {rep['reward_before']:.3f} -> "
                       f"{rep['reward_after']:.3f}" + (f" (held out {rep['held_out_reward_before']:.3f} -> "
