@@ -3,7 +3,7 @@ statistics").
 
 Redraws the ``blend_decoding`` stage's own candidates of a run (the stage is seeded: the same
 ``blend_tilt_fit`` + as many held-out melodies of G_BLEND and their blend rewards), refits the
-statistics' tilt (1) as the stage does (rho by cross-validation), and prints, for each beta of
+statistics' tilt (1) as the stage does (rho as the preset chooses it), and prints, for each beta of
 ``tilt.BETA_GRID``, the effective share and the summed gaps from the midpoint on the fitting and
 the held-out melodies, beside the candidates' own and the statistics' tilt alone. Usage:
 ``python scripts/decoding_stage_check.py --preset paper_pg_tilt_1 --run-dir runs/pg_tilt1``.

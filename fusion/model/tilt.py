@@ -384,16 +384,18 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
         return lam.detach()
 
     everything = torch.arange(N)
-    folds, validation = None, None
-    if rho_on_held_out:
-        m = len(next(iter(held_out.values()))) if held_out is not None else 0
+    folds, validation, ho = None, None, None
+    if held_out is not None:  # cut in whole groups like the fitting sample; read by rho_on_held_out and the report
+        m = len(next(iter(held_out.values())))
         M = m - m % group
-        if M < group:
+        if M >= group:
+            ho = {f: held_out[f][:M] for f in names}
+            ho_off = 0.0 if held_out_offset is None else torch.as_tensor(held_out_offset[:M], dtype=torch.float64)
+    if rho_on_held_out:
+        if ho is None:
             raise ValueError("rho_on_held_out needs held-out melodies of at least one group")
-        ho_counts = {f: held_out[f][:M] for f in names}
-        v_off = 0.0 if held_out_offset is None else torch.as_tensor(held_out_offset[:M], dtype=torch.float64)
-        validation = (torch.as_tensor(tilt.phi(ho_counts), dtype=torch.float64),
-                      {f: torch.as_tensor(ho_counts[f], dtype=torch.float64) for f in names}, v_off)
+        validation = (torch.as_tensor(tilt.phi(ho), dtype=torch.float64),
+                      {f: torch.as_tensor(ho[f], dtype=torch.float64) for f in names}, ho_off)
     elif cv and N // group >= 4:
         parity = (everything // group) % 2
         folds = [(everything[parity == i], everything[parity != i]) for i in (0, 1)]
@@ -433,14 +435,9 @@ def fit(counts: dict[str, np.ndarray], target: Target, group: int, min_ess: floa
     report = {"rho": rho, "ess_share": round(ess, 4), "melodies": N, "group": group,
               **({"rho_held_out_loss" if validation is not None else "rho_cv_loss": cv_loss} if cv_loss else {}),
               "gaps_before": target.gaps(counts), "gaps_after": target.gaps(counts, w)}
-    if held_out is not None:
-        m = len(next(iter(held_out.values())))
-        M = m - m % group
-        if M >= group:
-            ho = {f: held_out[f][:M] for f in names}
-            ho_off = 0.0 if held_out_offset is None else torch.as_tensor(held_out_offset[:M], dtype=torch.float64)
-            wh = group_weights(torch.as_tensor(tilt.log_weights(ho)) + ho_off, group).numpy()
-            report.update(held_out=M, held_out_gaps_before=target.gaps(ho), held_out_gaps_after=target.gaps(ho, wh))
+    if ho is not None:
+        wh = group_weights(torch.as_tensor(tilt.log_weights(ho)) + ho_off, group).numpy()
+        report.update(held_out=M, held_out_gaps_before=target.gaps(ho), held_out_gaps_after=target.gaps(ho, wh))
     tilt.report = report
     return tilt
 

@@ -758,7 +758,7 @@ class Trainer:
         lambda the tilt (1) of :mod:`fusion.model.tilt` fitted on ``blend_pg_tilt_melodies`` of
         G_BLEND's own melodies, drawn now, as one group (the teacher's floor of effective melodies),
         toward the decoding rule's midpoint: the KL-regularised optimum of this reward is the
-        decoding rule's (2) (``target``: :meth:`decoding_midpoint`, measured once per stage by the
+        decoding rule's (2) (``target``: :meth:`pg_tilt_midpoint`, measured once per stage by the
         caller). R is the blend reward; the round's report keeps R alone."""
         p = self.preset
         target = target or self.pg_tilt_midpoint()
@@ -808,22 +808,19 @@ class Trainer:
         """:func:`genre_midpoint` of this run's data (``blend_tilt_windows`` windows of each genre)."""
         return genre_midpoint(self.data, self.preset.blend_tilt_windows, cramer, transitions, rests, intervals)
 
-    def decoding_midpoint(self) -> tilt.Target:
+    def decoding_midpoint(self, intervals: bool = False) -> tilt.Target:
         """The midpoint the decoding rule (and, with ``blend_pg_tilt``, the policy-gradient reward)
-        is tilted toward, with the terms the preset's ``blend_decoding_*`` flags name."""
+        is tilted toward, with the terms the preset's ``blend_decoding_*`` flags name (and the
+        melodic intervals with ``intervals``)."""
         p = self.preset
         return self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
-                             rests=p.blend_decoding_rests, intervals=p.blend_decoding_intervals)
+                             rests=p.blend_decoding_rests, intervals=intervals or p.blend_decoding_intervals)
 
     def pg_tilt_midpoint(self) -> tilt.Target:
         """The midpoint of the policy-gradient reward's tilt (``blend_pg_tilt``): the decoding
         rule's, with the melodic intervals beside it when ``blend_pg_tilt_intervals`` is on
         (docs/method.md, "Melodic intervals in G_BLEND's reward")."""
-        p = self.preset
-        if not p.blend_pg_tilt_intervals:
-            return self.decoding_midpoint()
-        return self.midpoint(cramer=p.blend_decoding_cramer, transitions=p.blend_decoding_cramer_transitions,
-                             rests=p.blend_decoding_rests, intervals=True)
+        return self.decoding_midpoint(intervals=self.preset.blend_pg_tilt_intervals)
 
     @torch.no_grad()
     def _melodies(self, models, weights, combine: str, n: int, desc: str) -> torch.Tensor:
