@@ -9,7 +9,8 @@ lists from :data:`SPECS`; adding a system is one record here plus its training s
 Groups:
 
 * ``paper``    -- the paper's method (FusionGAN's G_F);
-* ``new``      -- this project's fusing system beyond the paper (``blend``);
+* ``new``      -- this project's fusing systems beyond the paper (``blend``; ``cross``, which needs no
+  training);
 * ``baseline`` -- the paper's baselines (RM, MC, MLE, GAN, RL) and the zero-training baselines a
   fusing system must beat (product of experts, MLE at its tuned temperature);
 * ``genre``    -- generators of one genre (G_A, G_B after fusion training);
@@ -88,6 +89,11 @@ SPECS: tuple[Spec, ...] = (
          "(docs/method.md, 'Blend')",
          modules=("G_BLEND",), stages=(*_GENRE_CRITICS, "poe", "blend", "blend_decoding"),
          critics=("genre_critics:C_A", "genre_critics:C_B"), listening_test=True),
+    Spec("cross", "Cross (one genre's rhythm, the other's pitches)", "Cross", "new",
+         "Crossed aspects, no training: the rhythm of each melody from one pre-trained genre generator and "
+         "its pitches from the other (half the melodies jazz rhythm under folk pitches, half the reverse); "
+         "no free parameter (docs/method.md, 'Crossed aspects')",
+         modules=("G_POE_A", "G_POE_B"), stages=(*_GENRE_CRITICS, "poe")),
     Spec("jazz", "Jazz generator (G_A)", "G_A (jazz)", "genre",
          "Jazz generator G_A after fusion training (Eq. 14)",
          modules=("G_A",), stages=(*_SOURCES, "mle_fusion", "critic_fusion", "fusion"),

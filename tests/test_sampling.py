@@ -1,4 +1,5 @@
 """Sampling: valid melodies of the exact length, reproducible, mixing and top-k behave."""
+import pytest
 import torch
 
 from fusion.model.generator import Generator, GeneratorConfig
@@ -85,6 +86,42 @@ def test_product_samples_are_valid_and_seeded():
     a = sample([g, h], [0.6, 0.4], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="product")
     b = sample([g, h], [0.6, 0.4], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="product")
     assert torch.equal(a, b) and G.is_valid(a, 96).all()
+
+
+def test_crossed_aspects_take_the_event_kind_from_one_model_and_the_pitch_from_the_other():
+    # tokens: PAD BOS EOS REST, pitches 60 and 62, DUR_6 (a toy vocabulary's layout)
+    pitch = torch.tensor([False, False, False, False, True, True, False])
+    allowed = torch.tensor([[False, False, True, True, True, True, True]])
+    rhythm = torch.log(torch.tensor([[1e-9, 1e-9, 0.1, 0.2, 0.3, 0.1, 0.3]]))  # a note: 0.4 of the mass
+    tune = torch.log(torch.tensor([[1e-9, 1e-9, 0.5, 0.1, 0.1, 0.3, 1e-9]]))  # of its pitches: 62 three to one
+    p = next_token_probs([rhythm, tune], [1.0, 1.0], allowed, combine="cross", pitch=pitch)
+    assert torch.allclose(p, torch.tensor([[0.0, 0.0, 0.1, 0.2, 0.1, 0.3, 0.3]]), atol=1e-6)
+    swapped = next_token_probs([tune, rhythm], [1.0, 1.0], allowed, combine="cross", pitch=pitch)
+    assert not torch.allclose(p, swapped)  # which model gives which aspect matters
+    only_low = allowed.clone()
+    only_low[0, 5] = False  # the grammar forbids 62: a note (the rhythm model's 0.3 of 0.9 allowed) is 60
+    q = next_token_probs([rhythm, tune], [1.0, 1.0], only_low, combine="cross", pitch=pitch)
+    assert q[0, 5] == 0 and torch.isclose(q[0, 4], torch.tensor(1 / 3)) and torch.isclose(q.sum(), torch.tensor(1.0))
+    with pytest.raises(ValueError, match="cross"):
+        next_token_probs([rhythm], [1.0], allowed, combine="cross", pitch=pitch)
+    with pytest.raises(ValueError, match="cross"):
+        next_token_probs([rhythm, tune], [1.0, 1.0], allowed, combine="cross")
+
+
+def test_crossed_samples_are_valid_seeded_and_keep_the_rhythm_models_events():
+    g, h = model(0), model(1)
+    a = sample([g, h], [1.0, 1.0], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="cross")
+    b = sample([g, h], [1.0, 1.0], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="cross")
+    assert torch.equal(a, b) and G.is_valid(a, 96).all()
+    # with a pitch model that wants one pitch, every note takes it; the rhythm is still drawn
+    mono = model(2)
+    with torch.no_grad():
+        mono.out.bias.fill_(-30.0)
+        mono.out.bias[V.pitch_id(67)] = 30.0
+    c = sample([g, mono], [1.0, 1.0], 8, 96, G, generator=torch.Generator().manual_seed(5), combine="cross")
+    mels = [V.decode(r.tolist()) for r in c]
+    assert all(n.pitch == 67 for m in mels for n in m.notes) and G.is_valid(c, 96).all()
+    assert len({tuple(round(n.duration, 6) for n in m.notes) for m in mels}) > 1
 
 
 # ---- the phrase rule: N bars means N bars (docs/method.md) ------------------------------------

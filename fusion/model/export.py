@@ -34,6 +34,9 @@ def sampling_rule(name: str, extra: dict, reward=None) -> dict:
                 "scores": extra["mle_t"]["scores"]}
     if name == "rl":
         return {"combine": "choice"}
+    if name == "cross":
+        return {"combine": "cross", "rhythm_of_even_rows": "member0 (G_A, jazz)",
+                "chosen_by": "nothing: no free parameter (docs/method.md, 'Crossed aspects')"}
     if name == "blend" and "blend_tilt" in extra:
         t = extra["blend_tilt"]
         rule = {"tilt": t["tilt"], "target": t["target"], "candidates": t["tilt"]["group"],
@@ -70,6 +73,13 @@ def card(name: str, config: dict) -> str:
         lines += ["", "## Sampling", "", f"Product of experts p_A^w p_B^(1-w) with w = {rule['weights'][0]:g}, "
                   f"chosen by the {rule['chosen_by']} (genre critics; never the judge) among: "
                   + ", ".join(f"w = {k}: R = {v['R']:.3f}" for k, v in rule["scores"].items()) + "."]
+    elif rule.get("combine") == "cross":
+        lines += ["", "## Sampling", "", "Crossed aspects: at each step the rhythm model decides whether a rest, a "
+                  "note, a duration or the end comes, and the pitch model which pitch a note takes (p(PITCH_p) = "
+                  "p_R(a note) p_P(PITCH_p) / p_P(a note); `fusion/model/sampling.py`, `combine=\"cross\"`). "
+                  "Melody i of a draw with seed s takes its rhythm from G_A (jazz) and its pitches from G_B (folk) "
+                  "when i + s is even, the reverse when it is odd. Nothing is chosen: there is no free parameter "
+                  "(docs/method.md, \"Crossed aspects\")."]
     elif "temperature" in rule:
         lines += ["", "## Sampling", "", f"Temperature T = {rule['temperature']:g}, chosen by the "
                   f"{rule['chosen_by']} (genre critics and validation likelihood; never the judge) among: "

@@ -18,6 +18,15 @@ With ``combine="product"`` the models are a *product of experts* instead of a mi
 a token is likely only where every model finds it likely; with the jazz and folk generators and
 ``w = (w, 1 - w)`` this is the ``poe`` system (``docs/method.md``, "Product of experts").
 
+With ``combine="cross"`` two models share the token by its *aspects*: the first (the rhythm model
+p_R) decides what kind of event comes, the second (the pitch model p_P) which pitch a note takes,
+
+    p(v) = p_R(v)                                         v not a pitch (REST, DUR_d, EOS)
+    p(PITCH_p) = p_R(a note) * p_P(PITCH_p) / p_P(a note)  p_R(a note) = sum over allowed pitches
+
+(both masked to the allowed tokens first; the weights are not used): the ``cross`` system, one
+genre's rhythm under the other genre's pitches (``docs/method.md``, "Crossed aspects").
+
 :func:`next_token_probs` is that distribution for one step; :func:`continue_rows` runs it until
 every row has ended; :func:`sample` starts from BOS or from a primer melody's tokens.
 """
@@ -32,9 +41,11 @@ from fusion.model.grammar import PHRASE, Grammar, Phrase
 
 
 def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,
-                     temperature: float = 1.0, top_k: int = 0, combine: str = "mixture") -> torch.Tensor:
+                     temperature: float = 1.0, top_k: int = 0, combine: str = "mixture",
+                     pitch: torch.Tensor | None = None) -> torch.Tensor:
     """The sampling distribution ``(B, V)`` for one step (see module docstring); ``combine`` is
-    ``"mixture"`` (weighted sum of the models' distributions) or ``"product"`` (weighted product).
+    ``"mixture"`` (weighted sum of the models' distributions), ``"product"`` (weighted product) or
+    ``"cross"`` (rhythm from the first model, pitches from the second).
 
     Parameters
     ----------
@@ -50,8 +61,11 @@ def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], a
     top_k : int, optional
         Keep only the ``k`` most probable tokens of each row (ties at the k-th value are kept);
         0 keeps all.
-    combine : {"mixture", "product"}, optional
+    combine : {"mixture", "product", "cross"}, optional
         How the models' distributions are combined.
+    pitch : torch.Tensor, optional
+        Boolean ``(V,)``: the PITCH tokens (:attr:`fusion.model.grammar.Grammar.is_pitch`); needed by
+        ``"cross"`` alone.
 
     Returns
     -------
@@ -61,12 +75,41 @@ def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], a
     Raises
     ------
     ValueError
-        For ``temperature <= 0``, an unknown ``combine``, or when every weight is zero.
+        For ``temperature <= 0``, an unknown ``combine``, when every weight is zero, or for
+        ``"cross"`` without two models' logits and the ``pitch`` mask.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    if combine not in ("mixture", "product"):
-        raise ValueError(f"combine must be 'mixture' or 'product', got {combine!r}")
+    if combine not in ("mixture", "product", "cross"):
+        raise ValueError(f"combine must be 'mixture', 'product' or 'cross', got {combine!r}")
+    if combine == "cross":
+        probs = _crossed(logits, allowed, temperature, pitch)
+    else:
+        probs = _combined(logits, weights, allowed, temperature, combine)
+    probs = probs * allowed
+    if top_k and top_k < probs.shape[-1]:
+        kth = probs.topk(top_k, dim=-1).values[..., -1:]
+        probs = probs.masked_fill(probs < kth, 0.0)
+    return probs / probs.sum(-1, keepdim=True)
+
+
+def _crossed(logits: Sequence[torch.Tensor], allowed: torch.Tensor, temperature: float,
+             pitch: torch.Tensor | None) -> torch.Tensor:
+    """The ``"cross"`` distribution (module docstring): rhythm from ``logits[0]``, pitches from
+    ``logits[1]``."""
+    if len(logits) != 2 or any(lg is None for lg in logits) or pitch is None:
+        raise ValueError("combine='cross' needs the logits of two models (rhythm, pitch) and the pitch mask")
+    rhythm, tune = (torch.softmax(lg.masked_fill(~allowed, NEG_INF) / temperature, dim=-1) for lg in logits)
+    notes = pitch & allowed
+    note_mass = (rhythm * notes).sum(-1, keepdim=True)
+    tune = tune * notes
+    tune = tune / tune.sum(-1, keepdim=True).clamp_min(torch.finfo(tune.dtype).tiny)
+    return torch.where(pitch, note_mass * tune, rhythm)
+
+
+def _combined(logits: Sequence[torch.Tensor], weights: Sequence[float], allowed: torch.Tensor,
+              temperature: float, combine: str) -> torch.Tensor:
+    """The weighted mixture or product of the models' masked distributions (module docstring)."""
     probs = None
     for lg, w in zip(logits, weights):
         if w == 0:
@@ -81,11 +124,7 @@ def next_token_probs(logits: Sequence[torch.Tensor], weights: Sequence[float], a
         raise ValueError("all mixing weights are zero")
     if combine == "product":
         probs = torch.softmax(probs.masked_fill(~allowed, NEG_INF), dim=-1)
-    probs = probs * allowed
-    if top_k and top_k < probs.shape[-1]:
-        kth = probs.topk(top_k, dim=-1).values[..., -1:]
-        probs = probs.masked_fill(probs < kth, 0.0)
-    return probs / probs.sum(-1, keepdim=True)
+    return probs
 
 
 @torch.no_grad()
@@ -144,7 +183,7 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
     for _ in range(limit):
         allowed = grammar.phrase_allowed(grammar.allowed(last, elapsed, total, has_note), last, elapsed,
                                          total, rest_run, phrase)
-        probs = next_token_probs(logits, weights, allowed, temperature, top_k, combine)
+        probs = next_token_probs(logits, weights, allowed, temperature, top_k, combine, grammar.is_pitch)
         tok = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
         out.append(tok)
         elapsed = grammar.advance(elapsed, tok)

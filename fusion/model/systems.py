@@ -5,7 +5,9 @@ A checkpoint folder holds
 * ``config.json``   -- the system's kind, model sizes, preset, training facts, and ``sampling``:
   how its members make one melody (``{"combine": "choice"}``: each melody from one member drawn at
   random, RL; ``{"combine": "product", "weights": [w, 1 - w]}``: every token from the product of
-  the members' distributions, PoE), a ``temperature`` the system is sampled at (MLE tuned), or
+  the members' distributions, PoE; ``{"combine": "cross"}``: one member's rhythm under the other's
+  pitches, half the melodies each way round, Cross), a ``temperature`` the system is sampled at
+  (MLE tuned), or
   ``{"tilt": ..., "candidates": k, "reward": ...}``: each melody is one of k candidates chosen by
   an exponential tilt toward the midpoint of the genres' statistics and a higher blend reward
   (Blend, :mod:`fusion.model.tilt`, whose genre critics the checkpoint carries);
@@ -147,6 +149,9 @@ class System:
                                      top_k=top_k, generator=gen, primer=primer_ids, combine="product", phrase=phrase)
                 mels = [self.vocab.decode(s) for s in seqs.tolist()]
                 return self._named(mels, seed, beats_per_bar, meta)
+            if rule.get("combine") == "cross":
+                return self._named(self._crossed(n, ticks, temperature, top_k, seed, primer_ids, phrase),
+                                   seed, beats_per_bar, meta)
             if "tilt" in rule:
                 return self._named(self._tilted(rule, n, ticks, temperature, top_k, seed, primer_ids, phrase),
                                    seed, beats_per_bar, meta)
@@ -189,9 +194,27 @@ class System:
             out += [cands[i] for i in fitted.choose(cands, k, pick, rewards)]
         return out
 
+    def _crossed(self, n: int, ticks: int, temperature: float, top_k: int, seed: int, primer_ids: list[int],
+                 phrase: Phrase | None) -> list[Melody]:
+        """Cross's rule (``docs/method.md``, "Crossed aspects"): melody i takes its rhythm from member
+        0 (G_A, jazz) and its pitches from member 1 (G_B, folk) when ``i + seed`` is even, the
+        reverse when it is odd; ``extra["rhythm"]`` names the rhythm's genre."""
+        rows: list = [None] * n
+        for way, order in enumerate(((0, 1), (1, 0))):
+            idx = [i for i in range(n) if (i + seed) % 2 == way]
+            if not idx:
+                continue
+            gen = torch.Generator().manual_seed(seed * 1009 + way)
+            seqs = sample_tokens([self.models[k] for k in order], [1.0, 1.0], len(idx), ticks, self.grammar,
+                                 temperature=temperature, top_k=top_k, generator=gen, primer=primer_ids,
+                                 combine="cross", phrase=phrase)
+            for i, seq in zip(idx, seqs.tolist()):
+                rows[i] = self.vocab.decode(seq).replace(extra={"rhythm": ("jazz", "folk")[order[0]]})
+        return rows
+
     def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
         return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",
-                          extra=dict(meta, index=i)) for i, m in enumerate(mels)]
+                          extra={**m.extra, **meta, "index": i}) for i, m in enumerate(mels)]
 
 
 def primer_tokens(vocab, primer: Melody | None) -> list[int]:
