@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fusion import registry  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-LABELS = {"rm": "RM", "mc": "MC", "mle": "MLE", "mle_t": "MLE (tuned T)", "gan": "GAN", "rl": "RL", "poe": "PoE",
-          "fusion": "Fusion", "blend": "Blend", "jazz": "G_A (jazz)", "folk": "G_B (folk)", "real jazz": "real jazz",
-          "real folk": "real folk"}
+LABELS = {spec.name: spec.short for spec in registry.SPECS}  # every system, in the registry's order
 
 
 def main(reports: Path = ROOT / "reports") -> None:
