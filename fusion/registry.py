@@ -9,8 +9,8 @@ lists from :data:`SPECS`; adding a system is one record here plus its training s
 Groups:
 
 * ``paper``    -- the paper's method (FusionGAN's G_F);
-* ``new``      -- this project's fusing systems beyond the paper (``blend``; ``cross``, which needs no
-  training);
+* ``new``      -- this project's fusing systems beyond the paper (``blend``; ``cross`` and ``hybrid``,
+  which need no training);
 * ``baseline`` -- the paper's baselines (RM, MC, MLE, GAN, RL) and the zero-training baselines a
   fusing system must beat (product of experts, MLE at its tuned temperature);
 * ``genre``    -- generators of one genre (G_A, G_B after fusion training);
@@ -93,6 +93,11 @@ SPECS: tuple[Spec, ...] = (
          "Crossed aspects, no training: the rhythm of each melody from one pre-trained genre generator and "
          "its pitches from the other (half the melodies jazz rhythm under folk pitches, half the reverse); "
          "no free parameter (docs/method.md, 'Crossed aspects')",
+         modules=("G_POE_A", "G_POE_B"), stages=(*_GENRE_CRITICS, "poe")),
+    Spec("hybrid", "Hybrid (one genre's tune on the other's rhythm)", "Hybrid", "new",
+         "Hybrid, no training: a melody of one pre-trained genre generator gives the rhythm, a melody of the "
+         "other the pitches, each written by its own model alone and joined note by note (half the melodies jazz "
+         "rhythm under a folk tune, half the reverse); no free parameter (docs/method.md, 'Hybrid')",
          modules=("G_POE_A", "G_POE_B"), stages=(*_GENRE_CRITICS, "poe")),
     Spec("jazz", "Jazz generator (G_A)", "G_A (jazz)", "genre",
          "Jazz generator G_A after fusion training (Eq. 14)",

@@ -11,7 +11,7 @@ def test_names_are_unique_and_groups_known():
     assert len(names) == len(set(names))
     assert {s.group for s in registry.SPECS} <= set(registry.GROUPS)
     assert registry.SLIDER_MIDPOINT in registry.TRAINED
-    assert set(registry.FUSING) == {"fusion", "blend", "cross"}
+    assert set(registry.FUSING) == {"fusion", "blend", "cross", "hybrid"}
 
 
 def test_training_evaluation_and_checkpoints_derive_from_the_registry():

@@ -159,3 +159,52 @@ def test_phrase_rule_counts_the_primers_final_rest():
     for r in s:  # the new bars start with a note: the rest may not grow longer still
         new = V.decode(r.tolist())
         assert any(abs(n.onset - 8) < 1e-9 for n in new.notes)
+
+
+# ---- Hybrid: each aspect written by its own model, unexposed, then joined (docs/method.md) -----
+def _two_member_system(rule, members):
+    from fusion.model.systems import System
+    return System("hybrid", {"sampling": rule}, V, models=members)
+
+
+def test_a_hybrid_keeps_the_rhythm_models_own_melody_and_the_pitch_models_own_line():
+    from fusion.model.grammar import PHRASE
+
+    lively = model(0)
+    mono = model(2)  # a model that wants pitch 67 and holds it for a whole note
+    with torch.no_grad():
+        mono.out.bias.fill_(-30.0)
+        mono.out.bias[V.pitch_id(67)] = 30.0
+        mono.out.bias[V.duration_id(48)] = 20.0  # after a note's duration, the next note (30) beats a longer one
+    hybrid = _two_member_system({"combine": "hybrid"}, [lively, mono])
+    seed, bars = 3, 2
+    mels = hybrid.sample(n=6, bars=bars, seed=seed)
+    ticks = bars * 4 * 12
+    # rows with i + seed even take member 0's rhythm, the others member 1's
+    own = sample([lively], [1.0], 3, ticks, G, generator=torch.Generator().manual_seed(seed * 1009), phrase=PHRASE)
+    own_rhythms = [[(n.onset, n.duration) for n in V.decode(r.tolist()).notes] for r in own]
+    jazz_rows = [m for i, m in enumerate(mels) if (i + seed) % 2 == 0]
+    folk_rows = [m for i, m in enumerate(mels) if (i + seed) % 2 == 1]
+    assert [m.extra["rhythm"] for m in jazz_rows] == ["jazz"] * 3 and [m.extra["rhythm"] for m in folk_rows] == ["folk"] * 3
+    # the rhythm is exactly member 0's own melody's, drawn as if alone (not exposed to the other's pitches)
+    assert [[(n.onset, n.duration) for n in m.notes] for m in jazz_rows] == own_rhythms
+    assert all(n.pitch == 67 for m in jazz_rows for n in m.notes)  # the pitches: member 1's line
+    # the other way round: member 1's whole notes, under member 0's pitches (not all 67)
+    assert all(n.duration == 4.0 for m in folk_rows for n in m.notes)
+    assert any(n.pitch != 67 for m in folk_rows for n in m.notes)
+    assert all(m.span == bars * 4 for m in mels)
+    assert [[n.pitch for n in m.notes] for m in hybrid.sample(n=6, bars=bars, seed=seed)] == \
+        [[n.pitch for n in m.notes] for m in mels]
+
+
+def test_a_hybrids_tune_goes_on_until_every_note_of_the_rhythm_has_a_pitch():
+    busy, sparse = model(0), model(2)
+    with torch.no_grad():  # member 0 writes sixteenths; member 1 whole notes: 4 pitches per 4 bars of tune
+        busy.out.bias.fill_(-30.0)
+        busy.out.bias[V.pitch_id(60)] = 30.0
+        busy.out.bias[V.duration_id(3)] = 20.0
+        sparse.out.bias.fill_(-30.0)
+        sparse.out.bias[V.pitch_id(72)] = 30.0
+        sparse.out.bias[V.duration_id(48)] = 20.0
+    mel = _two_member_system({"combine": "hybrid"}, [busy, sparse]).sample(n=1, bars=1, seed=0)[0]
+    assert len(mel.notes) == 16 and all(n.pitch == 72 and n.duration == 0.25 for n in mel.notes)

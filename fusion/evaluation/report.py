@@ -135,6 +135,7 @@ def goals(results: Results) -> list[tuple[str, bool, str]]:
                     f"{sum(ahead)} of {len(ahead)} measures. " + "; ".join(lines) + "."))
     out += blend_goals(results)
     out += blend_goals(results, "cross")
+    out += blend_goals(results, "hybrid")
     fl = {s: float(jt[jt.system == s].fl.iloc[0]) for s in ("fusion", *BASELINES) if s in set(jt.system)}
     if "fusion" in fl and len(fl) > 1:
         best = max(fl, key=fl.get)
@@ -212,8 +213,8 @@ def markdown(results: Results, command: str, commit: str) -> str:
         f"resamples; {results.facts['references']['jazz']} jazz and {results.facts['references']['folk']} "
         "folk test windows as X_A and X_B). Every number below is in the CSV files beside this one.",
         "Rows: the six systems of the paper; the zero-training baselines PoE (product of experts of G_A and "
-        "G_B) and MLE at its tuned temperature; Blend and Cross, this project's per-melody fusing systems (Cross: "
-        "one genre's rhythm under the other's pitches, no training); G_A and G_B, "
+        "G_B) and MLE at its tuned temperature; Blend, Cross and Hybrid, this project's per-melody fusing systems "
+        "(Cross and Hybrid: one genre's rhythm under the other's pitches, no training); G_A and G_B, "
         "the jazz and folk generators of FusionGAN; and "
         "*real jazz* / *real folk*, held-out windows (validation split), which show what a perfect "
         "generator of one genre scores. Intervals are 95% bootstrap intervals "

@@ -34,6 +34,9 @@ def sampling_rule(name: str, extra: dict, reward=None) -> dict:
                 "scores": extra["mle_t"]["scores"]}
     if name == "rl":
         return {"combine": "choice"}
+    if name == "hybrid":
+        return {"combine": "hybrid", "rhythm_of_even_rows": "member0 (G_A, jazz)", "tune_length": 4,
+                "chosen_by": "nothing: no free parameter (docs/method.md, 'Hybrid')"}
     if name == "cross":
         return {"combine": "cross", "rhythm_of_even_rows": "member0 (G_A, jazz)",
                 "chosen_by": "nothing: no free parameter (docs/method.md, 'Crossed aspects')"}
@@ -80,6 +83,13 @@ def card(name: str, config: dict) -> str:
                   "Melody i of a draw with seed s takes its rhythm from G_A (jazz) and its pitches from G_B (folk) "
                   "when i + s is even, the reverse when it is odd. Nothing is chosen: there is no free parameter "
                   "(docs/method.md, \"Crossed aspects\")."]
+    elif rule.get("combine") == "hybrid":
+        lines += ["", "## Sampling", "", "Hybrid: each melody joins two melodies, each written by its own genre "
+                  "generator alone: the rhythm source gives every note's onset and duration (and the rests), the "
+                  f"pitch source, sampled {rule['tune_length']} times as long (and continued while it has fewer "
+                  "notes), gives the pitches, its first ones in order. Melody i of a draw with seed s takes its "
+                  "rhythm from G_A (jazz) and its pitches from G_B (folk) when i + s is even, the reverse when it "
+                  "is odd. Nothing is chosen: there is no free parameter (docs/method.md, \"Hybrid\")."]
     elif "temperature" in rule:
         lines += ["", "## Sampling", "", f"Temperature T = {rule['temperature']:g}, chosen by the "
                   f"{rule['chosen_by']} (genre critics and validation likelihood; never the judge) among: "
