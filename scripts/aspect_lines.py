@@ -1,9 +1,11 @@
 """How each system's pitch line and rhythm look, apart, without the judge: per system (and, for the
 systems that cross aspects, per way round: ``extra["rhythm"]`` names the genre of the rhythm) the
 notes per melody, the mean absolute melodic interval, the share of leaps larger than an octave and
-the mean pitch range of a melody (semitones), on the evaluation's draw (seed 0, 4 bars).
+the mean pitch range of a melody (semitones), on the evaluation's draw (seed 0, 4 bars). ``NAME:K``
+samples member K of a two-member system alone (``poe:0``, ``poe:1``: the pre-trained G_A and G_B
+that PoE, Cross and Hybrid are made of).
 
-    .venv/bin/python scripts/aspect_lines.py --systems cross jazz folk poe blend --n 500
+    .venv/bin/python scripts/aspect_lines.py --systems cross hybrid poe:0 poe:1 poe blend --n 500
 
 Figures in ``docs/method.md``, "Crossed aspects".
 """
@@ -32,7 +34,7 @@ def line_facts(melodies) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--systems", nargs="+", default=["cross", "jazz", "folk", "poe", "blend"])
+    ap.add_argument("--systems", nargs="+", default=["cross", "hybrid", "poe:0", "poe:1", "poe", "blend"])
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--bars", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
@@ -42,7 +44,11 @@ def main(argv=None) -> None:
     print("| system | melodies | notes per melody | mean abs. interval | leaps > octave | range (semitones) |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in args.systems:
-        mels = systems.load_generator(name).sample(n=args.n, bars=args.bars, seed=args.seed)
+        base, _, member = name.partition(":")
+        system = systems.load_generator(base)
+        if member:
+            system = systems.System(name, {}, system.vocab, models=[system.models[int(member)]])
+        mels = system.sample(n=args.n, bars=args.bars, seed=args.seed)
         groups = {"": mels}
         if any("rhythm" in m.extra for m in mels):
             groups = {f", {way} rhythm": [m for m in mels if m.extra.get("rhythm") == way] for way in ("jazz", "folk")}
