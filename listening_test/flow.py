@@ -24,7 +24,7 @@ the first person's session). Ids are normalised (:func:`normalise_id`: Unicode N
 case-folded, 1 to 64 printable characters, no spaces), so ``ABC`` and ``abc`` are one person.
 
 **Balance.** Every participant hears exactly one clip of each system and of each control
-(:data:`MAIN_GROUPS`), so every system receives the same number of answers however many
+(:data:`MAIN_GROUPS` that the pool holds clips of, :func:`pool_groups`), so every system receives the same number of answers however many
 participants finish, and whichever app process served them. Within a system, the clip assigned
 least often so far is chosen (ties at random), counting the attempts that have answered at least
 one question or began less than :data:`ABANDON_AFTER` ago (abandoned attempts stop counting).
@@ -72,6 +72,13 @@ ID_MAX = 64
 SECRET_BYTES = 18  # 144 bits
 RESUME_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed on phones
 RESUME_LENGTH = 10  # 30**10: 49 bits
+
+
+def pool_groups(pool: dict) -> list[str]:
+    """The main groups (:data:`MAIN_GROUPS`, in order) that a stimulus pool holds clips of. A pool
+    prepared before a system joined the test keeps its survey running without that system: its
+    participants hear what the pool holds, and the results count what they heard."""
+    return [g for g in MAIN_GROUPS if pool.get(("main", g))]
 
 
 class SurveyError(Exception):
@@ -342,7 +349,10 @@ class Survey:
         first, second = sorted(genres, key=lambda g: (heard[g], rng.random()))
         quali = pick("qualification", first, k - k // 2) + pick("qualification", second, k // 2)
         rng.shuffle(quali)
-        main = [pick("main", g, 1)[0] for g in MAIN_GROUPS]
+        groups = pool_groups(pool)
+        if not groups:
+            pick("main", None, 1)  # no main clips at all: the "not prepared" refusal
+        main = [pick("main", g, 1)[0] for g in groups]
         rng.shuffle(main)
         catch = pick("catch", None, self.design.catch)
         for j, c in enumerate(catch):  # spread evenly: after 1/(c+1), 2/(c+1), ... of the main clips
@@ -357,8 +367,9 @@ class Survey:
         """About how long the survey takes, from the pool: every clip once, plus 8 s per question."""
         with self.sessions() as s:
             seconds = s.scalar(select(func.max(Stimulus.seconds))) or 0.0
-        clips = self.design.qualification + len(MAIN_GROUPS) + self.design.catch
-        questions = self.design.qualification + 2 * (len(MAIN_GROUPS) + self.design.catch)
+            groups = len(pool_groups(self._pool(s))) or len(MAIN_GROUPS)
+        clips = self.design.qualification + groups + self.design.catch
+        questions = self.design.qualification + 2 * (groups + self.design.catch)
         return max(1, round((clips * seconds + 8 * questions) / 60))
 
     def _state(self, a: Attempt) -> dict:

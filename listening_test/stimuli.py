@@ -31,7 +31,7 @@ from fusion.render.audio import Renderer
 from fusion.melody import Melody, Note
 from listening_test.db import Participant, Stimulus
 
-SYSTEMS = registry.LISTENING_SYSTEMS  # rm, mc, mle, mle_t, gan, rl, poe, fusion, blend
+SYSTEMS = registry.LISTENING_SYSTEMS  # rm, mc, mle, mle_t, gan, rl, poe, fusion, blend, hybrid
 CONTROLS = registry.REAL
 SAMPLE_RATE = 22050
 FADE_S = 0.05

@@ -67,6 +67,23 @@ def test_each_participant_hears_one_clip_of_every_system_and_control(survey):
 
 
 @pytest.mark.data
+def test_a_pool_prepared_before_a_system_joined_keeps_its_survey_running(survey):
+    # a live survey's pool cannot be replaced once participants started (stimuli.prepare refuses),
+    # so a system that joins the test later (Hybrid, 2026-12-07) must not stop the survey's starts
+    with survey.sessions() as s:
+        s.query(Stimulus).filter(Stimulus.role == "main", Stimulus.system == "hybrid").delete()
+        s.commit()
+    design = Design()
+    st = _start(survey)
+    main = [c.system for c in _clips(survey, st["token"]) if c.phase == "main" and c.role == "main"]
+    assert Counter(main) == Counter(g for g in MAIN_GROUPS if g != "hybrid")
+    assert st["clips"] == design.qualification + len(MAIN_GROUPS) - 1 + design.catch
+    assert survey.minutes() >= 1
+    done = _finish(survey, st)
+    assert done["step"] == "done" and done["answered"] == 3 + 2 * (len(MAIN_GROUPS) - 1 + 2)
+
+
+@pytest.mark.data
 def test_orders_differ_and_clips_are_used_evenly(survey):
     orders = [tuple(c.system for c in _clips(survey, _start(survey)["token"])) for _ in range(6)]
     assert len(set(orders)) > 1
