@@ -11,9 +11,10 @@ generators at every step (:class:`fusion.model.systems.Mixture`, :func:`fusion.m
     s <= 0:  p = (-s) * p_jazz + (1 + s) * p_mid
     s >= 0:  p = (1 - s) * p_mid + s * p_folk
 
-so -1 is the jazz generator G_A alone, 0 the midpoint system alone (:data:`MIDPOINT`, with PoE
-the best-fusing system of ``reports/evaluation.md``, and of the two the one that is a single
-generator; :data:`fusion.registry.SLIDER_MIDPOINT`) and +1 the folk generator G_B alone, moving
+so -1 is the jazz generator G_A alone, 0 the midpoint system alone (:data:`MIDPOINT`, the
+best-fusing single generator of ``reports/evaluation.md``; Hybrid, which the judge calls a mixture
+more often, joins two generators' melodies and cannot be mixed;
+:data:`fusion.registry.SLIDER_MIDPOINT`) and +1 the folk generator G_B alone, moving
 linearly through each pair in between. Each distribution is masked by the grammar and tempered
 before mixing; the mixture is renormalised. The slider applies to the midpoint system only (the other systems are sampled as trained).
 

@@ -126,9 +126,11 @@ NEURAL: tuple[str, ...] = tuple(s.name for s in SPECS if s.neural)
 LISTENING_SYSTEMS: tuple[str, ...] = tuple(s.name for s in SPECS if s.listening_test and s.trained)
 #: the fusing systems the per-melody measures are headlined for
 FUSING: tuple[str, ...] = tuple(s.name for s in SPECS if s.group in ("paper", "new"))
-#: the system at the midpoint of the demo's fusion slider (jazz at -1, folk at +1): Blend, which with
-#: PoE fuses best in reports/evaluation.md (the highest mixture and fused-in-aspect shares, the
-#: fewest "neither"; PoE, a product of two models, cannot be mixed token by token)
+#: the system at the midpoint of the demo's fusion slider (jazz at -1, folk at +1): Blend, the
+#: best-fusing single generator of reports/evaluation.md (the highest mixture share of the systems
+#: that are one LSTM, whose next-token distribution the slider can mix). Hybrid fuses more often by
+#: the judge, but it joins two generators' melodies and has no next-token distribution to mix
+#: (docs/method.md, "Hybrid"; it was decided beforehand not to move the midpoint by the judge)
 SLIDER_MIDPOINT = "blend"
 
 
