@@ -1,0 +1,64 @@
+"""What Hybrid's join costs: a melody of the rhythm's genre generator plus a tune four times as
+long from the other genre generator (``docs/method.md``, "Hybrid"), against drawing the melody from
+one genre generator alone (the naive way: one melody, no join). Cross, which draws one melody from
+both generators token by token, is timed beside them.
+
+Times ``System.sample`` of the committed checkpoints, in process, 1 torch thread: one 8-bar
+melody (what the demo asks for) and 500 melodies of 4 bars (what the evaluation asks for). Median
+of ``--repeats`` runs, seeds counted up.
+
+    python bench/bench_hybrid.py [--repeats 20] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from fusion.model import systems  # noqa: E402
+
+
+def timed(system, n: int, bars: int, repeats: int) -> float:
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        system.sample(n, bars=bars, seed=5000 + i)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    hybrid, cross = systems.load_generator("hybrid"), systems.load_generator("cross")
+    alone = systems.System("jazz generator alone", {}, hybrid.vocab, models=[hybrid.models[0]])
+    rows = []
+    for what, n, bars, repeats in (("one 8-bar melody", 1, 8, args.repeats),
+                                   ("500 melodies of 4 bars", 500, 4, max(3, args.repeats // 10))):
+        t_h, t_c, t_a = (timed(s, n, bars, repeats) for s in (hybrid, cross, alone))
+        rows.append({"what": what, "hybrid_s": round(t_h, 4), "cross_s": round(t_c, 4), "alone_s": round(t_a, 4),
+                     "ratio": round(t_h / t_a, 2), "repeats": repeats})
+    out = {"machine": platform.platform(), "rows": rows}
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return
+    print(f"Hybrid's join ({out['machine']})")
+    print("| what | Hybrid | Cross | one generator alone (naive) | Hybrid / alone |\n|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['what']} | {1000 * r['hybrid_s']:.1f} ms | {1000 * r['cross_s']:.1f} ms | "
+              f"{1000 * r['alone_s']:.1f} ms | {r['ratio']:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
