@@ -14,25 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 
+from bench_tilt import timed  # noqa: E402  (median time of System.sample, seeds counted up)
 from fusion.model import systems  # noqa: E402
-
-
-def timed(system, n: int, bars: int, repeats: int) -> float:
-    times = []
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        system.sample(n, bars=bars, seed=5000 + i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
