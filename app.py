@@ -301,9 +301,8 @@ def build_app(demo: Demo | None = None) -> gr.Blocks:
                                          elem_id="system")
                     fusion = gr.Slider(*LIMITS["fusion"], value=0.0, step=0.05, elem_id="fusion",
                                        label=f"Fusion slider: -1 jazz · 0 {LABELS[MIDPOINT]} · +1 folk "
-                                             f"(the {MIDPOINT} system only: the best-fusing single generator of "
-                                             "the evaluation; Hybrid, two generators' melodies joined, cannot "
-                                             "be mixed token by token)")
+                                             f"({MIDPOINT} only: the best-fusing single generator of the "
+                                             "evaluation)")
                     bars = gr.Slider(*LIMITS["bars"], value=8, step=1, label="Length (bars of 4/4)", elem_id="bars")
                     tempo = gr.Slider(*LIMITS["tempo"], value=120, step=1, label="Tempo (beats per minute)")
                     temperature = gr.Slider(*LIMITS["temperature"], value=1.0, step=0.05,
