@@ -20,11 +20,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from fusion import registry
 from fusion.evaluation import paper
 from listening_test import analysis
 from listening_test.flow import MAIN_GROUPS, QUESTIONS
 
 RESAMPLES = 2000
+#: the fusing systems in the clip pool (the paper's Fusion and this project's), whose paired
+#: differences the results page headlines (registry.FUSING in the listening test)
+FOCUS = tuple(s for s in registry.FUSING if s in registry.LISTENING_SYSTEMS)
 
 
 def counts(df: pd.DataFrame) -> tuple[np.ndarray, list]:
@@ -96,7 +100,7 @@ def fl_figure(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def differences_figure(differences: pd.DataFrame, systems=("blend", "fusion")) -> go.Figure:
+def differences_figure(differences: pd.DataFrame, systems=FOCUS) -> go.Figure:
     """A forest plot: FL(system) - FL(versus) with its paired 95% interval, for ``systems``."""
     fig = go.Figure()
     for s in systems:

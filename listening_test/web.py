@@ -69,7 +69,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from fusion import config
+from fusion import config, registry
 from fusion.evaluation import paper
 from listening_test import analysis, figures
 from listening_test.flow import ID_MAX, QUESTIONS, Ids, Survey, SurveyError
@@ -749,7 +749,7 @@ def _results_html(request: Request, df: pd.DataFrame, chosen: pd.DataFrame, nonc
     chart = re.sub(r"<script(?=[\s>])", f'<script nonce="{nonce}"', charts)
     beside = _html_table(figures.side_by_side(table))
     diffs = figures.paired_differences(chosen)
-    focus = diffs[diffs.system.isin(["blend", "fusion"])] if len(diffs) else diffs
+    focus = diffs[diffs.system.isin(figures.FOCUS)] if len(diffs) else diffs
     differences = _html_table(focus)
     music = _html_table(figures.musicality(chosen))
     kappa = analysis.fleiss_kappa(chosen)
@@ -777,7 +777,7 @@ qualification accuracy (all): {number(accuracy, '.1%')}; Fleiss' kappa of the fu
 paper's formula on its printed percentages.</p>
 {chart}
 <h2>Table II (paper, as printed) beside ours</h2>{beside}
-<h2>Paired differences in Fusion Level: Blend and Fusion against each system</h2>
+<h2>Paired differences in Fusion Level: {", ".join(registry.spec(s).short for s in figures.FOCUS)} against each system</h2>
 <p>FL(system) minus FL(versus), the same listeners resampled for both (2,000 bootstrap draws);
 <code>p_le_0</code>: share of draws where the difference is at most 0.
 All pairs: <a href="/results/differences.csv?{query}">differences (CSV)</a>.</p>{differences}

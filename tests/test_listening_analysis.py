@@ -115,6 +115,7 @@ def test_participants_table_exclusions_and_timed_answers(fresh_survey_db, monkey
     page = site.get("/results", headers=bearer).text
     assert "left out of Table II: 1 (1 unfinished)" in page and ">nan<" not in page
     assert "Paired differences" in page and "Musicality by system and listener group" in page
+    assert "Paired differences in Fusion Level: Fusion, Blend, Hybrid against each system" in page  # the registry's
     tex = site.get("/results/table_ii.tex", headers=bearer)
     assert tex.status_code == 200 and "\\begin{tabular}" in tex.text and "nan" not in tex.text
     diffs = list(csv.DictReader(io.StringIO(site.get("/results/differences.csv", headers=bearer).text)))
