@@ -6,12 +6,13 @@ h_folk|, 0 at the midpoint, 0.5 at either genre) for melodies of
 * Blend as shipped (one of k candidates, kept by its decoding rule (T2)),
 * the same generator without the rule (one candidate),
 * the product of experts (PoE), Blend's teacher before its tilt,
+* any other system named by ``--systems`` (e.g. ``hybrid cross``: how Blend's critics read them),
 
 N melodies of 4 bars each, seeds as given. The critics and their calibration are those Blend's
 checkpoint carries (the paper run's frozen genre critics; ``blend.Reward``), so the script needs
 no training run; the numbers behind docs/method.md, "What Blend measures".
 
-    .venv/bin/python scripts/blend_tilt.py [--n 1000] [--seed 7] [--threads 1]
+    .venv/bin/python scripts/blend_tilt.py [--n 1000] [--seed 7] [--threads 1] [--systems hybrid cross]
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
+from fusion import registry  # noqa: E402
 from fusion.model import blend, systems, tilt  # noqa: E402
 
 
@@ -32,6 +34,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--systems", nargs="*", default=[], choices=list(systems.SYSTEMS),
+                    help="more systems to read with Blend's critics")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     shipped = systems.load_generator("blend")
@@ -45,6 +49,7 @@ def main() -> None:
     plain.config = {**shipped.config, "sampling": {}}
     rows = {f"Blend (one of {rule['candidates']}, (T2))": shipped, "Blend without its decoding rule": plain,
             "PoE": systems.load_generator("poe")}
+    rows.update({registry.spec(name).short: systems.load_generator(name) for name in args.systems})
     keys = ("R", "fuse_whole", "a_whole", "b_whole", "sa_whole", "sb_whole")
     print(f"{args.n} melodies of 4 bars, seed {args.seed}; the genre critics Blend's checkpoint carries")
     print("| melodies | " + " | ".join(keys) + " | " + " | ".join(f"gap {f}" for f in target.names) + " |")
