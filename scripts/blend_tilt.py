@@ -64,6 +64,13 @@ def main() -> None:
         gaps = target.gaps(tilt.count_matrices(mels, target.names))
         print(f"| {label} | " + " | ".join(f"{float(parts[k].mean()):.3f}" for k in keys) + " | "
               + " | ".join(f"{gaps[f]:.3f}" for f in target.names) + " |")
+        ways = [m.extra.get("rhythm") for m in mels]
+        for way in ("jazz", "folk") if any(ways) else ():  # Cross and Hybrid: each way round apart
+            pick = torch.tensor([w == way for w in ways])
+            sub = [m for m, w in zip(mels, ways) if w == way]
+            gaps = target.gaps(tilt.count_matrices(sub, target.names))
+            print(f"| {label}, {way} rhythm | " + " | ".join(f"{float(parts[k][pick].mean()):.3f}" for k in keys)
+                  + " | " + " | ".join(f"{gaps[f]:.3f}" for f in target.names) + " |")
 
 
 if __name__ == "__main__":
