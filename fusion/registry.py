@@ -97,8 +97,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("hybrid", "Hybrid (one genre's tune on the other's rhythm)", "Hybrid", "new",
          "Hybrid, no training: a melody of one pre-trained genre generator gives the rhythm, a melody of the "
          "other the pitches, each written by its own model alone and joined note by note (half the melodies jazz "
-         "rhythm under a folk tune, half the reverse); no free parameter (docs/method.md, 'Hybrid')",
-         modules=("G_POE_A", "G_POE_B"), stages=(*_GENRE_CRITICS, "poe"), listening_test=True),
+         "rhythm under a folk tune, half the reverse); each melody is one of 64 such joins, drawn by a tilt toward "
+         "the midpoint of the genres' statistics (docs/method.md, 'Hybrid', 'Hybrid's decoding rule')",
+         modules=("G_POE_A", "G_POE_B"), stages=(*_GENRE_CRITICS, "poe", "hybrid_decoding"), listening_test=True),
     Spec("jazz", "Jazz generator (G_A)", "G_A (jazz)", "genre",
          "Jazz generator G_A after fusion training (Eq. 14)",
          modules=("G_A",), stages=(*_SOURCES, "mle_fusion", "critic_fusion", "fusion"),

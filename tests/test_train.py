@@ -44,6 +44,30 @@ def test_every_system_is_exported_and_generates(smoke_run):
 
 @pytest.mark.data
 @pytest.mark.slow
+def test_hybrid_carries_a_decoding_rule_fitted_on_joins_toward_the_midpoint_with_the_intervals(smoke_run):
+    """The ``hybrid_decoding`` stage (docs/method.md, "Hybrid's decoding rule"): a tilt without the
+    reward, over the midpoint's terms and the melodic intervals, fitted on groups of the preset's k
+    joins and checked on as many held out; the card says so and sampling goes through it."""
+    root, _ = smoke_run
+    cfg = json.loads((root / "ckpt" / "hybrid" / "config.json").read_text())
+    rule = cfg["sampling"]
+    k = PRESETS["smoke"].hybrid_candidates
+    assert rule["combine"] == "hybrid" and rule["candidates"] == k == rule["tilt"]["group"]
+    assert not rule["tilt"].get("beta") and "reward" not in rule
+    assert "interval" in rule["tilt"]["lam"] and "interval" in rule["target"]["mid"]
+    rep = rule["tilt"]["report"]
+    assert rep["melodies"] % k == 0 and rep["held_out"] == rep["melodies"]
+    assert set(rep["held_out_gaps_after"]) == set(rep["gaps_before"])
+    card = (root / "ckpt" / "hybrid" / "README.md").read_text()
+    assert f"one of {k} such joins" in card and "hybrid_decoding" in card
+    log = [json.loads(line) for line in (root / "run" / "log.jsonl").read_text().splitlines()]
+    assert any(r.get("stage") == "hybrid_decoding" and r.get("phase") == "decoding_tilt" for r in log)
+    mels = systems.load_generator("hybrid", root / "ckpt").sample(6, bars=2, seed=3)
+    assert [m.extra["rhythm"] for m in mels] == ["folk", "jazz"] * 3
+
+
+@pytest.mark.data
+@pytest.mark.slow
 def test_lstm_checkpoints_hold_weights_config_and_likelihood(smoke_run):
     root, _ = smoke_run
     cfg = json.loads((root / "ckpt" / "fusion" / "config.json").read_text())

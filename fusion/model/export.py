@@ -35,8 +35,15 @@ def sampling_rule(name: str, extra: dict, reward=None) -> dict:
     if name == "rl":
         return {"combine": "choice"}
     if name == "hybrid":
-        return {"combine": "hybrid", "rhythm_of_even_rows": "member0 (G_A, jazz)", "tune_length": 4,
+        rule = {"combine": "hybrid", "rhythm_of_even_rows": "member0 (G_A, jazz)", "tune_length": 4,
                 "chosen_by": "nothing: no free parameter (docs/method.md, 'Hybrid')"}
+        if "hybrid_tilt" in extra:
+            t = extra["hybrid_tilt"]
+            rule.update(tilt=t["tilt"], target=t["target"], candidates=t["tilt"]["group"],
+                        chosen_by="the join has no free parameter; the decoding rule's tilt the midpoint of the "
+                                  "genres' training statistics (fusion.model.tilt, (2) without the reward); never "
+                                  "the judge or the critics (docs/method.md, \"Hybrid's decoding rule\")")
+        return rule
     if name == "cross":
         return {"combine": "cross", "rhythm_of_even_rows": "member0 (G_A, jazz)",
                 "chosen_by": "nothing: no free parameter (docs/method.md, 'Crossed aspects')"}
@@ -50,6 +57,13 @@ def sampling_rule(name: str, extra: dict, reward=None) -> dict:
             rule["reward"] = reward.to_config() if reward is not None else {}
         return rule
     return {}
+
+
+def _gaps(rep: dict) -> str:
+    """A fitted tilt's per-feature gaps from the midpoint, before -> after (and held out)."""
+    return "; ".join(f"{f}: {rep['gaps_before'][f]:.3f} -> {rep['gaps_after'][f]:.3f}"
+                     + (f" (held out {rep['held_out_gaps_before'][f]:.3f} -> {rep['held_out_gaps_after'][f]:.3f})"
+                        if "held_out_gaps_after" in rep else "") for f in rep["gaps_before"])
 
 
 def card(name: str, config: dict) -> str:
@@ -89,7 +103,23 @@ def card(name: str, config: dict) -> str:
                   f"pitch source, sampled {rule['tune_length']} times as long (and continued while it has fewer "
                   "notes), gives the pitches, its first ones in order. Melody i of a draw with seed s takes its "
                   "rhythm from G_A (jazz) and its pitches from G_B (folk) when i + s is even, the reverse when it "
-                  "is odd. Nothing is chosen: there is no free parameter (docs/method.md, \"Hybrid\")."]
+                  "is odd." + (" Nothing is chosen: there is no free parameter (docs/method.md, \"Hybrid\")."
+                               if "tilt" not in rule else "")]
+        if "tilt" in rule:
+            rep = rule["tilt"]["report"]
+            lines += ["", f"Each melody is one of {rule['candidates']} such joins of its way round, drawn with "
+                      "probability softmax(lambda . phi) among them: an exponential tilt toward the midpoint of "
+                      "real jazz and real folk (training windows) on note durations, pitch classes, IOI-class and "
+                      "pitch-class transitions and melodic intervals (`fusion/model/tilt.py`, (2) without the "
+                      f"reward; rho {rep['rho']:g}, effective candidates {rep['ess_share'] * rule['candidates']:.1f} "
+                      f"of {rule['candidates']}; docs/method.md, \"Hybrid's decoding rule\"). Distance from the "
+                      "midpoint (|h - h*| / |h_jazz - h_folk|; a genre itself is about 0.5), without -> with the "
+                      f"tilt: {_gaps(rep)}."]
+            if "rho_held_out_loss" in rep:
+                lines += ["", "rho is the one of the grid, among those that keep a quarter of the candidates "
+                          "effective, whose lambda, fitted on these joins, leaves the least loss (1) on as many "
+                          "held-out joins (rho: held-out loss): "
+                          + ", ".join(f"{k}: {v:.4f}" for k, v in rep["rho_held_out_loss"].items()) + "."]
     elif "temperature" in rule:
         lines += ["", "## Sampling", "", f"Temperature T = {rule['temperature']:g}, chosen by the "
                   f"{rule['chosen_by']} (genre critics and validation likelihood; never the judge) among: "
@@ -97,9 +127,7 @@ def card(name: str, config: dict) -> str:
                               for k, v in rule["scores"].items()) + "."]
     elif "tilt" in rule:
         rep = rule["tilt"]["report"]
-        gaps = " ".join(f"{f}: {rep['gaps_before'][f]:.3f} -> {rep['gaps_after'][f]:.3f}"
-                        + (f" (held out {rep['held_out_gaps_before'][f]:.3f} -> {rep['held_out_gaps_after'][f]:.3f})"
-                           if "held_out_gaps_after" in rep else "") + ";" for f in rep["gaps_before"])
+        gaps = _gaps(rep) + ";"
         teach = rule.get("teacher_tilt", {})
         beta = float(rule["tilt"].get("beta", 0.0))
         lines += ["", "## Sampling", "", f"Each melody is one of {rule['candidates']} candidates, drawn with "

@@ -126,6 +126,11 @@ class Preset:
     # ... and the reward's weight beta no larger than leaves this share of what the statistics'
     # tilt alone took off the summed gaps (0: off; docs/method.md, "A floor on the rule's statistics")
     blend_decoding_gap_keep: float = 0.0
+    # Hybrid's decoding rule: each Hybrid melody one of ``hybrid_candidates`` joins of its way round,
+    # chosen by a tilt toward the genres' midpoint fitted on ``blend_tilt_fit`` joins (and as many held
+    # out), with the melodic intervals beside Blend's decoding terms (0: no rule, every join kept;
+    # docs/method.md, "Hybrid's decoding rule")
+    hybrid_candidates: int = 0
     window_beats: int = 16
     # training windows only where they end by the piece's end (fusion.data.corpus.Settings): on in
     # ``paper`` since 2026-12-05; padded windows taught every generator to pause for a bar
@@ -154,9 +159,9 @@ class Preset:
 LATE_SETTINGS = {
     "genre_critic": ("genre_critics",), "negative": ("genre_critics",), "calibration": ("genre_critics",),
     "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",), "temperature_nll": ("mle_temp",),
-    "blend_candidates": ("blend_decoding",), "blend_tilt_fit": ("blend_decoding",),
-    "blend_decoding_": ("blend_decoding",), "blend_tilt_min_ess": ("blend",),
-    "blend_tilt_windows": ("blend", "blend_decoding"),
+    "blend_candidates": ("blend_decoding",), "blend_tilt_fit": ("blend_decoding", "hybrid_decoding"),
+    "blend_decoding_": ("blend_decoding", "hybrid_decoding"), "blend_tilt_min_ess": ("blend",),
+    "blend_tilt_windows": ("blend", "blend_decoding", "hybrid_decoding"), "hybrid_": ("hybrid_decoding",),
     "blend_": ("blend",), "fusion_": ("fusion",),
 }
 
@@ -178,6 +183,8 @@ PRESETS = {
         # ... and its rho chosen on the stage's held-out candidates, 2026-12-07 (docs/method.md,
         # "Choosing rho on the held-out candidates")
         blend_decoding_rho_held_out=True,
+        # Hybrid's decoding rule, 2026-12-07 (docs/method.md, "Hybrid's decoding rule")
+        hybrid_candidates=64,
     ),
     "smoke": Preset(
         name="smoke",
@@ -193,13 +200,15 @@ PRESETS = {
         blend_teacher=32, blend_warm_steps=3, blend_rounds=1, blend_g_steps=2,
         blend_tilt_windows=32, blend_tilt_fit=32, blend_candidates=4, blend_decoding_min_ess=0.3,
         blend_pg_tilt_melodies=16, blend_decoding_gap_keep=0.5, blend_decoding_rho_held_out=True,
+        hybrid_candidates=4,
     ),
 }
 #: the paper preset as shipped on 2026-12-06 before the midpoint's tilt entered G_BLEND's
 #: policy-gradient reward: the flag-off side of that measurement (docs/method.md, "The midpoint in
 #: G_BLEND's reward")
 PRESETS["paper_before_pg_tilt"] = replace(PRESETS["paper"], name="paper_before_pg_tilt", blend_pg_tilt=0.0,
-                                          blend_decoding_gap_keep=0.0, blend_decoding_rho_held_out=False)
+                                          blend_decoding_gap_keep=0.0, blend_decoding_rho_held_out=False,
+                                          hybrid_candidates=0)
 #: the paper preset as shipped from 2026-12-05 to 2026-12-06, before (1c) on the IOI-class
 #: transitions entered Blend's teacher and decoding rule: the flag-off side of that measurement
 PRESETS["paper_before_transitions"] = replace(PRESETS["paper_before_pg_tilt"], name="paper_before_transitions",

@@ -7,7 +7,9 @@ A checkpoint folder holds
   random, RL; ``{"combine": "product", "weights": [w, 1 - w]}``: every token from the product of
   the members' distributions, PoE; ``{"combine": "cross"}``: one member's rhythm under the other's
   pitches, half the melodies each way round, Cross; ``{"combine": "hybrid"}``: one member's melody
-  gives the rhythm, a melody of the other the pitches, joined afterwards, Hybrid), a
+  gives the rhythm, a melody of the other the pitches, joined afterwards, Hybrid, with ``tilt`` and
+  ``candidates`` when each melody is one of k such joins chosen by a tilt toward the genres'
+  midpoint, :mod:`fusion.model.hybrid`), a
   ``temperature`` the system is sampled at (MLE tuned), or
   ``{"tilt": ..., "candidates": k, "reward": ...}``: each melody is one of k candidates chosen by
   an exponential tilt toward the midpoint of the genres' statistics and a higher blend reward
@@ -36,10 +38,11 @@ from fusion import paths, registry
 from fusion.model.baselines import NoteDistribution
 from fusion.model.generator import Generator, GeneratorConfig
 from fusion.model.grammar import PHRASE, Grammar, Phrase
-from fusion.melody import TICKS_PER_BEAT, Melody, Note
+from fusion.melody import TICKS_PER_BEAT, Melody
 from fusion.model.sampling import sample as sample_tokens
 from fusion.model.blend import Reward
 from fusion.model.tilt import Tilt
+from fusion.model import hybrid
 from fusion.data.tokens import Vocabulary
 
 #: system name -> (trainer module keys, one-line description), derived from the registry
@@ -217,38 +220,17 @@ class System:
         return rows
 
     def _hybrids(self, n: int, ticks: int, temperature: float, top_k: int, seed: int, primer_ids: list[int],
-                 phrase: Phrase | None, longer: int = 4) -> list[Melody]:
-        """Hybrid's rule (``docs/method.md``, "Hybrid"): melody i is the rhythm of a melody of member 0
-        (G_A, jazz) under the pitches of a melody of member 1 (G_B, folk) when ``i + seed`` is even,
-        the reverse when it is odd. Each source is written by its own model alone; the pitch source
-        is ``longer`` times as long (continued by as much again while it has fewer notes than the
-        rhythm source), and its first pitches go, in order, to the rhythm source's notes. With a
-        primer, both sources continue it and only the new notes are joined."""
-        primer_notes = len(self.vocab.decode(primer_ids).notes) if primer_ids else 0
-        rows: list = [None] * n
-        for way, (r, p) in enumerate(((0, 1), (1, 0))):
-            idx = [i for i in range(n) if (i + seed) % 2 == way]
-            if not idx:
-                continue
-            gen = torch.Generator().manual_seed(seed * 1009 + 2 * way)
-            tune_gen = torch.Generator().manual_seed(seed * 1009 + 2 * way + 1)
-            draw = dict(temperature=temperature, top_k=top_k, phrase=phrase)
-            rhythms = sample_tokens([self.models[r]], [1.0], len(idx), ticks, self.grammar, generator=gen,
-                                    primer=primer_ids, **draw)
-            tunes = sample_tokens([self.models[p]], [1.0], len(idx), longer * ticks, self.grammar,
-                                  generator=tune_gen, primer=primer_ids, **draw)
-            for i, rs, ts in zip(idx, rhythms.tolist(), tunes.tolist()):
-                rhythm, tune = self.vocab.decode(rs), self.vocab.decode(ts)
-                need = len(rhythm.notes)
-                while len(tune.notes) < need:  # the tune goes on until it has a pitch for every note
-                    more = sample_tokens([self.models[p]], [1.0], 1, longer * ticks, self.grammar,
-                                         generator=tune_gen, primer=primer_tokens(self.vocab, tune), **draw)
-                    tune = self.vocab.decode(more[0].tolist())
-                notes = rhythm.notes[:primer_notes] + tuple(
-                    Note(t.pitch, q.onset, q.duration)
-                    for q, t in zip(rhythm.notes[primer_notes:], tune.notes[primer_notes:]))
-                rows[i] = rhythm.replace(notes=notes, extra={"rhythm": ("jazz", "folk")[r]})
-        return rows
+                 phrase: Phrase | None) -> list[Melody]:
+        """Hybrid's rule (:mod:`fusion.model.hybrid`; ``docs/method.md``, "Hybrid"): melody i is the
+        rhythm of a melody of member 0 (G_A, jazz) under the pitches of a melody of member 1 (G_B,
+        folk) when ``i + seed`` is even, the reverse when it is odd, each source written by its own
+        model alone; with the checkpoint's decoding rule (``tilt``), one of ``candidates`` such
+        melodies of its way round, chosen by the statistics' tilt ("Hybrid's decoding rule")."""
+        rule = self.config.get("sampling", {})
+        fitted = Tilt.from_dict(rule["tilt"]) if "tilt" in rule else None
+        return hybrid.sample(self.models, self.grammar, self.vocab, n, ticks, seed, temperature, top_k, primer_ids,
+                             phrase, rule=fitted, candidates=int(rule.get("candidates", 1)),
+                             longer=int(rule.get("tune_length", 4)))
 
     def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
         return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",

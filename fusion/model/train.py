@@ -53,7 +53,7 @@ from tqdm import tqdm
 
 from fusion import registry
 from fusion.data import corpus
-from fusion.model import blend, evidence, losses, rollout, tilt
+from fusion.model import blend, evidence, hybrid, losses, rollout, tilt
 from fusion.model.baselines import NoteDistribution
 from fusion.model.critic import Critic, gradient_penalty, input_gradient_norms, pad_to
 from fusion.model.generator import Generator
@@ -65,7 +65,7 @@ from fusion.model.sampling import sample
 from fusion.data.tokens import Vocabulary
 
 STAGES = ("mle_jazz", "mle_folk", "mle_fusion", "adv_jazz", "adv_folk", "critic_fusion", "gan", "rl",
-          "genre_critics", "poe", "mle_temp", "blend", "fusion", "baselines", "blend_decoding")
+          "genre_critics", "poe", "mle_temp", "blend", "fusion", "baselines", "blend_decoding", "hybrid_decoding")
 SYSTEMS = registry.TRAINED
 NEEDS = {spec.name: spec.stages for spec in registry.SPECS if spec.trained}
 #: settings of the preset that each MLE stage reads: a run whose finished stages are all MLE stages
@@ -797,6 +797,32 @@ class Trainer:
                                       held_out=tilt.count_matrices(own[n:], target.names), held_out_rewards=rewards[n:])
         self.log({"stage": "blend_decoding", "phase": "decoding_tilt", **fitted.report})
         self.extra["blend_tilt"] = {"tilt": fitted.to_dict(), "target": target.to_dict()}
+
+    def stage_hybrid_decoding(self):
+        """Hybrid's decoding rule (:mod:`fusion.model.hybrid`; docs/method.md, "Hybrid's decoding
+        rule"): each Hybrid melody is one of ``hybrid_candidates`` joins of its way round, drawn with
+        probability softmax(lambda . phi) among them, (2) of :mod:`fusion.model.tilt` without the
+        reward: a tilt toward the midpoint of the genres' training statistics (Blend's decoding
+        terms and the melodic intervals), fitted on ``blend_tilt_fit`` joins of the product of
+        experts' members G_POE_A and G_POE_B (in groups of one way round each) and checked on as
+        many more. With ``hybrid_candidates`` 0, no rule: every join is kept."""
+        p = self.preset
+        if not p.hybrid_candidates:
+            self.log({"stage": "hybrid_decoding", "phase": "off"})
+            return
+        target = self.decoding_midpoint(intervals=True)
+        k, n = p.hybrid_candidates, p.blend_tilt_fit
+        groups = 2 * max(n // k, 1)
+        models = [self.modules["G_POE_A"], self.modules["G_POE_B"]]
+        with torch.no_grad():
+            joins = hybrid.pool(models, self.grammar, self.vocab, groups, k, self.ticks, seed=7919 + p.seed)
+        half = groups // 2 * k
+        fitted = tilt.fit(tilt.count_matrices(joins[:half], target.names), target, k,
+                          p.blend_decoding_stats_min_ess, cv=p.blend_decoding_rho_cv,
+                          rho_on_held_out=p.blend_decoding_rho_held_out,
+                          held_out=tilt.count_matrices(joins[half:], target.names))
+        self.log({"stage": "hybrid_decoding", "phase": "decoding_tilt", **fitted.report})
+        self.extra["hybrid_tilt"] = {"tilt": fitted.to_dict(), "target": target.to_dict()}
 
     def reward_object(self) -> blend.Reward:
         """The blend reward of this run's frozen genre critics, as one object (a checkpoint carries it)."""
