@@ -54,7 +54,7 @@ def test_hybrid_carries_a_decoding_rule_fitted_on_joins_toward_the_midpoint_with
     k = PRESETS["smoke"].hybrid_candidates
     assert rule["combine"] == "hybrid" and rule["candidates"] == k == rule["tilt"]["group"]
     assert not rule["tilt"].get("beta") and "reward" not in rule
-    assert "interval" in rule["tilt"]["lam"] and "interval" in rule["target"]["mid"]
+    assert "interval" in rule["tilt"]["lambda"] and "interval" in rule["target"]["mid"]
     rep = rule["tilt"]["report"]
     assert rep["melodies"] % k == 0 and rep["held_out"] == rep["melodies"]
     assert set(rep["held_out_gaps_after"]) == set(rep["gaps_before"])
@@ -418,7 +418,8 @@ def test_blends_decoding_reads_its_own_candidates_and_floors_and_leaves_the_teac
     g_blend = {k: v.clone() for k, v in before.modules["G_BLEND"].state_dict().items()}
     wide = dataclasses.replace(PRESETS["smoke"], blend_candidates=8, blend_decoding_stats_min_ess=0.5,
                                blend_decoding_min_ess=0.25)
-    assert wide.stages_reading("blend_decoding_stats_min_ess") == ("blend_decoding",)
+    assert wide.stages_reading("blend_decoding_stats_min_ess") == ("blend_decoding", "hybrid_decoding")
+    assert wide.stages_reading("blend_decoding_min_ess") == ("blend_decoding",)
     t = train.Trainer(wide, run, systems=["blend"], progress=False, redo=["blend_decoding"])
     t.run()
     rule = t.extra["blend_tilt"]["tilt"]

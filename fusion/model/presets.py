@@ -160,7 +160,11 @@ LATE_SETTINGS = {
     "genre_critic": ("genre_critics",), "negative": ("genre_critics",), "calibration": ("genre_critics",),
     "select_samples": ("poe", "mle_temp", "blend"), "poe_": ("poe",), "mle_temperatures": ("mle_temp",), "temperature_nll": ("mle_temp",),
     "blend_candidates": ("blend_decoding",), "blend_tilt_fit": ("blend_decoding", "hybrid_decoding"),
-    "blend_decoding_": ("blend_decoding", "hybrid_decoding"), "blend_tilt_min_ess": ("blend",),
+    # Hybrid's rule reads the decoding midpoint's terms and the statistics tilt's settings, not the
+    # reward's floors nor the intervals flag (it always takes the intervals)
+    "blend_decoding_cramer": ("blend_decoding", "hybrid_decoding"), "blend_decoding_rests": ("blend_decoding", "hybrid_decoding"),
+    "blend_decoding_stats_min_ess": ("blend_decoding", "hybrid_decoding"), "blend_decoding_rho_": ("blend_decoding", "hybrid_decoding"),
+    "blend_decoding_": ("blend_decoding",), "blend_tilt_min_ess": ("blend",),
     "blend_tilt_windows": ("blend", "blend_decoding", "hybrid_decoding"), "hybrid_": ("hybrid_decoding",),
     "blend_": ("blend",), "fusion_": ("fusion",),
 }
