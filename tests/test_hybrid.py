@@ -101,9 +101,7 @@ def test_the_rule_keeps_one_of_its_ways_own_candidates_and_leans_the_set_the_til
     assert [[(x.pitch, x.onset) for x in m.notes] for m in ruled] == [[(x.pitch, x.onset) for x in m.notes] for m in again]
     for way in (0, 1):  # each kept melody is one of the k joins its way round drew for it, in order
         rows = [i for i in range(n) if hybrid.way_of(i, seed) == way]
-        gen = torch.Generator().manual_seed(seed * 1009 + 2 * way)
-        tune_gen = torch.Generator().manual_seed(seed * 1009 + 2 * way + 1)
-        cands = hybrid.draw(members, G, V, way, len(rows) * k, ticks, gen, tune_gen)
+        cands = hybrid.draw(members, G, V, way, len(rows) * k, ticks, *hybrid.generators(seed, way))
         key = lambda m: [(x.pitch, x.onset, x.duration) for x in m.notes]
         for j, i in enumerate(rows):
             assert key(ruled[i]) in [key(c) for c in cands[j * k:(j + 1) * k]]

@@ -19,7 +19,7 @@ import torch
 from fusion.data.tokens import Vocabulary
 from fusion.melody import Melody, Note
 from fusion.model.grammar import PHRASE, Grammar, Phrase
-from fusion.model.sampling import sample as sample_tokens
+from fusion.model.sampling import primer_tokens, sample as sample_tokens
 from fusion.model.tilt import Tilt
 
 #: (rhythm member, pitch member) of each way round: 0, jazz rhythm under a folk tune; 1, the reverse
@@ -31,6 +31,13 @@ GENRES = ("jazz", "folk")
 def way_of(row: int, seed: int) -> int:
     """The way round of row ``row`` of a draw with ``seed`` (an index into :data:`WAYS`)."""
     return (row + seed) % 2
+
+
+def generators(seed: int, way: int) -> tuple[torch.Generator, torch.Generator]:
+    """The random streams of one way round of a draw with ``seed``: the rhythm sources' and the
+    tunes' (:func:`draw`'s ``gen`` and ``tune_gen``)."""
+    return (torch.Generator().manual_seed(seed * 1009 + 2 * way),
+            torch.Generator().manual_seed(seed * 1009 + 2 * way + 1))
 
 
 def join(rhythm: Melody, tune: Melody, primer_notes: int = 0) -> Melody:
@@ -60,7 +67,7 @@ def draw(models, grammar: Grammar, vocab: Vocabulary, way: int, n: int, ticks: i
         rhythm, tune = vocab.decode(rs), vocab.decode(ts)
         while len(tune.notes) < len(rhythm.notes):  # the tune goes on until it has a pitch for every note
             more = sample_tokens([models[p]], [1.0], 1, longer * ticks, grammar, generator=tune_gen,
-                                 primer=vocab.encode(tune, total_beats=tune.span) if tune.notes else [], **opts)
+                                 primer=primer_tokens(vocab, tune), **opts)
             tune = vocab.decode(more[0].tolist())
         out.append(join(rhythm, tune, primer_notes).replace(extra={"rhythm": GENRES[r]}))
     return out
@@ -78,8 +85,7 @@ def sample(models, grammar: Grammar, vocab: Vocabulary, n: int, ticks: int, seed
         idx = [i for i in range(n) if way_of(i, seed) == way]
         if not idx:
             continue
-        gen = torch.Generator().manual_seed(seed * 1009 + 2 * way)
-        tune_gen = torch.Generator().manual_seed(seed * 1009 + 2 * way + 1)
+        gen, tune_gen = generators(seed, way)
         opts = dict(temperature=temperature, top_k=top_k, primer_ids=primer_ids, phrase=phrase, longer=longer)
         if rule is None:
             mels = draw(models, grammar, vocab, way, len(idx), ticks, gen, tune_gen, **opts)
@@ -100,8 +106,7 @@ def pool(models, grammar: Grammar, vocab: Vocabulary, groups: int, k: int, ticks
     way g mod 2), drawn as :func:`sample` draws them: the melodies a decoding rule is fitted on."""
     by_way = []
     for way in range(len(WAYS)):
-        gen = torch.Generator().manual_seed(seed * 1009 + 2 * way)
-        tune_gen = torch.Generator().manual_seed(seed * 1009 + 2 * way + 1)
+        gen, tune_gen = generators(seed, way)
         need = sum(1 for g in range(groups) if g % 2 == way) * k
         by_way.append(iter(draw(models, grammar, vocab, way, need, ticks, gen, tune_gen, phrase=phrase, longer=longer)))
     return [next(by_way[g % 2]) for g in range(groups) for _ in range(k)]

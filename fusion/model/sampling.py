@@ -267,3 +267,12 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
         for m, mode in zip(models, modes):
             m.train(mode)
     return torch.cat([prefix, new], dim=1)
+
+
+def primer_tokens(vocab, primer) -> list[int]:
+    """The tokens of a melody (a :class:`fusion.melody.Melody`, or None) to continue, its final
+    rest included (``primer.span``), so that the new bars start where the primer's time ends (a bar
+    line for a primer of whole bars)."""
+    if primer is None or not primer.notes:
+        return []
+    return vocab.encode(primer, total_beats=primer.span)

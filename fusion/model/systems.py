@@ -39,7 +39,7 @@ from fusion.model.baselines import NoteDistribution
 from fusion.model.generator import Generator, GeneratorConfig
 from fusion.model.grammar import PHRASE, Grammar, Phrase
 from fusion.melody import TICKS_PER_BEAT, Melody
-from fusion.model.sampling import sample as sample_tokens
+from fusion.model.sampling import primer_tokens, sample as sample_tokens
 from fusion.model.blend import Reward
 from fusion.model.tilt import Tilt
 from fusion.model import hybrid
@@ -235,14 +235,6 @@ class System:
     def _named(self, mels: list[Melody], seed: int, beats_per_bar: int, meta: dict) -> list[Melody]:
         return [m.replace(genre=self.name, meter=(beats_per_bar, 4), title=f"{self.name} seed {seed} #{i + 1}",
                           extra={**m.extra, **meta, "index": i}) for i, m in enumerate(mels)]
-
-
-def primer_tokens(vocab, primer: Melody | None) -> list[int]:
-    """The tokens of a melody to continue, its final rest included (``primer.span``), so that the
-    new bars start where the primer's time ends (a bar line for a primer of whole bars)."""
-    if primer is None or not primer.notes:
-        return []
-    return vocab.encode(primer, total_beats=primer.span)
 
 
 def load_generator(name: str, root: str | Path | None = None) -> System:
