@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--out", required=True, help="folder for the MIDI files")
     ge.set_defaults(func=_generate)
 
-    se = top.add_parser("seeds", help="train blend and fusion with more seeds from the paper run's snapshot; "
+    se = top.add_parser("seeds", help="train blend and fusion (from the paper run's snapshot) or hybrid (from scratch) with more seeds; "
                                       "mean and spread of the headline numbers -> reports/seeds.{csv,md}")
     se.add_argument("--seeds", nargs="+", type=int, default=[1, 2], help="seeds besides the shipped seed 0")
     se.add_argument("--base", default="runs/paper", help="the paper run folder (holds before_fusion.pt)")
@@ -200,8 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the preset the base run was trained with")
     se.add_argument("--quick", action="store_true", help="the evaluation's quick judge (1500 windows per genre; "
                                                          "for tests)")
-    se.add_argument("--systems", nargs="+", default=["fusion", "blend"], choices=("fusion", "blend"),  # seeds.STUDIED
-                    help="the fusion-stage systems to re-train and evaluate (the other's rows in --out's "
+    se.add_argument("--systems", nargs="+", default=["fusion", "blend"], choices=("fusion", "blend", "hybrid"),
+                    help="the systems to re-train and evaluate (seeds.STUDIED; default the fusion-stage ones; "
+                         "hybrid re-runs its members' pre-training too; the other systems' rows in --out's "
                          "seeds.csv are kept)")
     se.add_argument("--quiet", action="store_true")
     se.set_defaults(func=_seeds)

@@ -1,18 +1,22 @@
-"""The seed study: the fusion-stage systems (``fusion``, ``blend``) trained with three seeds.
+"""The seed study: the fusion-stage systems (``fusion``, ``blend``) and Hybrid trained with three seeds.
 
 ``python -m fusion seeds`` takes the state that ``python -m fusion train --preset paper`` kept
 just before its first fusion-stage step (``runs/paper/before_fusion.pt``: MLE, adversarial
 pre-training, the genre critics and the product-of-experts weight, all of seed 0) and re-runs the
 ``blend`` and ``fusion`` stages with seeds 1 and 2 (their sampling, batches and rollouts), each in
-``runs/paper-seed<k>/``. Seed 0 is the shipped checkpoint in ``checkpoints/``. Every seed's two
+``runs/paper-seed<k>/``. Seed 0 is the shipped checkpoint in ``checkpoints/``. Every seed's
 systems are then evaluated the same way (``fusion.evaluation``) and the headline numbers are
 written per seed with their mean, standard deviation and range to ``reports/seeds.csv`` and
 ``reports/seeds.md``.
 
-What varies is therefore the fusion stage's randomness, not the pre-training's (re-running all
-of it three times would not fit the two-hour budget on two CPU cores); ``docs/method.md`` says so.
+For ``blend`` and ``fusion`` what varies is therefore the fusion stage's randomness, not the
+pre-training's (re-running all of it three times would not fit the two-hour budget on two CPU
+cores); ``docs/method.md`` says so. Hybrid (:data:`FROM_SCRATCH`) has no fusion stage: it is
+made of its members' pre-training and its decoding rule, so each of its seeds re-runs every stage
+it needs, from scratch, with that seed (``runs/paper-seed<k>-scratch/``), and its spread is that
+of the whole system (docs/method.md, "Hybrid over three seeds").
 
-The seeds are independent runs from the same snapshot, so :func:`train_seeds` can train them in
+The seeds are independent runs, so :func:`train_seeds` can train them in
 parallel processes (``--jobs``), each with its share of the CPU threads: on two cores, two seeds
 with one thread each take about the time of one.
 """
@@ -31,7 +35,12 @@ from fusion import evaluation
 from fusion.model import export, train
 from fusion.model.presets import PRESETS
 
-STUDIED = ("fusion", "blend")
+#: systems whose seeds re-run their fusion stage from the paper run's snapshot (seed 0's pre-training)
+FROM_SNAPSHOT = ("fusion", "blend")
+#: systems without a fusion stage, whose seeds re-run every stage they need from scratch (Hybrid:
+#: its members' pre-training, the genre critics and PoE weight those stages bring, its decoding rule)
+FROM_SCRATCH = ("hybrid",)
+STUDIED = FROM_SNAPSHOT + FROM_SCRATCH
 #: headline numbers: (table, column, label)
 HEADLINES = [("judge", "mixture_share", "mixture %"), ("judge", "neither_share", "neither %"),
              ("judge", "fused_aspect", "fused in aspect %"), ("judge", "mixture_time", "mixture in time %"),
@@ -53,23 +62,33 @@ HEADLINES = [("judge", "mixture_share", "mixture %"), ("judge", "neither_share",
 
 
 def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool = True,
-               command: str = "python -m fusion seeds", systems=STUDIED) -> Path:
-    """Train ``systems`` (``blend`` and ``fusion``, or one of them) with ``seed`` from ``base``'s
-    snapshot; returns the checkpoint folder (``runs/<preset>-seed<seed>/checkpoints``)."""
+               command: str = "python -m fusion seeds", systems=FROM_SNAPSHOT) -> Path:
+    """Train ``systems`` with ``seed``: those of :data:`FROM_SNAPSHOT` (``blend`` and ``fusion``,
+    or one of them) from ``base``'s snapshot in ``runs/<preset>-seed<seed>``, those of
+    :data:`FROM_SCRATCH` (``hybrid``) from nothing in ``runs/<preset>-seed<seed>-scratch``; returns
+    the checkpoint folder both export to (``runs/<preset>-seed<seed>/checkpoints``)."""
     preset = dataclasses.replace(PRESETS[preset_name], seed=seed)
     run_dir = base.parent / f"{base.name}-seed{seed}"
-    trainer = train.Trainer(preset, run_dir, systems=list(systems), progress=progress)
-    if not trainer.done:
-        snapshot = base / train.SNAPSHOT
-        if not snapshot.exists():
-            raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
-        trainer.adopt(snapshot, check=False)
-        trainer.done = [s for s in trainer.done if s not in ("blend", "fusion")]
-        for key in ("rounds",):
-            trainer.extra.pop(key, None)
-    trainer.run()
     out = run_dir / "checkpoints"
-    export.export(trainer, out, command)
+    staged = [s for s in systems if s in FROM_SNAPSHOT]
+    scratch = [s for s in systems if s in FROM_SCRATCH]
+    if staged:
+        trainer = train.Trainer(preset, run_dir, systems=staged, progress=progress)
+        if not trainer.done:
+            snapshot = base / train.SNAPSHOT
+            if not snapshot.exists():
+                raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
+            trainer.adopt(snapshot, check=False)
+            trainer.done = [s for s in trainer.done if s not in ("blend", "fusion")]
+            for key in ("rounds",):
+                trainer.extra.pop(key, None)
+        trainer.run()
+        export.export(trainer, out, command)
+    if scratch:
+        trainer = train.Trainer(preset, base.parent / f"{base.name}-seed{seed}-scratch", systems=scratch,
+                                progress=progress)
+        trainer.run()
+        export.export(trainer, out, command)
     return out
 
 
@@ -85,21 +104,22 @@ def _worker(seed: int, base: str, preset_name: str, command: str, threads: int, 
 
 def train_seeds(seeds: list[int], base: Path, preset_name: str = "paper", jobs: int = 1, threads: int = 2,
                 progress: bool = True, command: str = "python -m fusion seeds", log=print,
-                systems=STUDIED) -> dict[int, str]:
+                systems=FROM_SNAPSHOT) -> dict[int, str]:
     """Train each of ``seeds`` (:func:`train_seed`); ``jobs`` > 1 runs that many at once in worker
     processes, ``threads`` (the total) split among them. Returns each seed's checkpoint folder.
 
     Raises
     ------
     FileNotFoundError
-        When ``base`` holds no snapshot (before any work starts).
+        When ``base`` holds no snapshot and a system of :data:`FROM_SNAPSHOT` is asked for
+        (before any work starts).
     ValueError
         For ``jobs`` < 1.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     snapshot = Path(base) / train.SNAPSHOT
-    if seeds and not snapshot.exists():
+    if seeds and any(s in FROM_SNAPSHOT for s in systems) and not snapshot.exists():
         raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
     jobs = min(jobs, len(seeds)) or 1
     if jobs == 1:
@@ -164,9 +184,10 @@ def markdown(df: pd.DataFrame) -> str:
     """``reports/seeds.md``: per system, the command and commit its seeds were trained and
     evaluated by (columns ``command`` and ``commit``), then the summary and each seed's value."""
     s = summary(df)
-    lines = ["# Seed study: the fusion-stage systems with three training seeds", "",
-             f"Seeds {sorted(set(df.seed))}: seed 0 is the shipped checkpoint (`checkpoints/`); the others re-run "
-             "the system's fusion stage from the same pre-trained state (`fusion/evaluation/seeds.py`). Each "
+    lines = ["# Seed study: the fusion-stage systems and Hybrid with three training seeds", "",
+             f"Seeds {sorted(set(df.seed))}: seed 0 is the shipped checkpoint (`checkpoints/`); for Blend and Fusion "
+             "the others re-run the system's fusion stage from the same pre-trained state, for Hybrid every stage "
+             "it is made of, its members' pre-training included (`fusion/evaluation/seeds.py`). Each "
              "seed's melodies are evaluated like `reports/evaluation.md` (500 melodies of 4 bars).", ""]
     for system in df.system.unique():
         part = df[df.system == system].sort_values("seed")
