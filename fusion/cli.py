@@ -185,8 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--out", required=True, help="folder for the MIDI files")
     ge.set_defaults(func=_generate)
 
-    se = top.add_parser("seeds", help="train blend and fusion (from the paper run's snapshot) or hybrid (from scratch) with more seeds; "
-                                      "mean and spread of the headline numbers -> reports/seeds.{csv,md}")
+    se = top.add_parser("seeds", help="train blend and fusion (from the paper run's snapshot) or hybrid (from "
+                                      "scratch) with more seeds; mean and spread of the headline numbers -> "
+                                      "reports/seeds.{csv,md}")
     se.add_argument("--seeds", nargs="+", type=int, default=[1, 2], help="seeds besides the shipped seed 0")
     se.add_argument("--base", default="runs/paper", help="the paper run folder (holds before_fusion.pt)")
     se.add_argument("--checkpoints", help="seed 0's checkpoint folder (default checkpoints/)")

@@ -195,6 +195,34 @@ def test_seed_study_of_one_system_keeps_the_other_systems_rows(smoke_run, tmp_pa
     assert "| interval EM Ratio | " in blend_md and "| pc-transition EUD Ratio | " in blend_md  # all six sequential
 
 
+@pytest.mark.data
+@pytest.mark.slow
+def test_seed_study_of_hybrid_retrains_its_members_from_scratch(smoke_run, tmp_path):
+    """``seeds --systems hybrid`` (docs/method.md, "Hybrid over three seeds") needs no snapshot:
+    each seed re-runs every stage Hybrid is made of with that seed, its members' pre-training
+    included, so its members differ from seed 0's; the study evaluates seed 0 and the new seed."""
+    import pandas as pd
+    from safetensors.torch import load_file
+
+    root, _ = smoke_run
+    out, base = tmp_path / "reports", tmp_path / "nothing"  # no before_fusion.pt anywhere
+    args = ["seeds", "--preset", "smoke", "--base", str(base), "--checkpoints", str(root / "ckpt"), "--seeds", "1",
+            "--systems", "hybrid", "--samples", "16", "--bootstrap", "10", "--quick", "--out", str(out), "--quiet"]
+    assert cli.main(args) == 0
+    df = pd.read_csv(out / "seeds.csv")
+    assert set(df.system) == {"hybrid"} and sorted(df.seed) == [0, 1]
+    assert "## hybrid" in (out / "seeds.md").read_text()
+    scratch = tmp_path / "nothing-seed1-scratch"
+    log = [json.loads(line) for line in (scratch / "log.jsonl").read_text().splitlines()]
+    assert {"mle_jazz", "adv_folk", "hybrid_decoding"} <= {r["stage"] for r in log if r.get("event") == "done"}
+    folder = tmp_path / "nothing-seed1" / "checkpoints" / "hybrid"
+    card = json.loads((folder / "config.json").read_text())
+    assert card["training"]["preset"]["seed"] == 1 and "tilt" in card["sampling"]
+    new, old = load_file(folder / "weights.safetensors"), load_file(root / "ckpt" / "hybrid" / "weights.safetensors")
+    assert set(new) == set(old) and any(not torch.equal(new[n], old[n]) for n in new)  # its own members
+    assert not (tmp_path / "nothing-seed1" / "checkpoints" / "blend").exists()
+
+
 def test_seed_study_refuses_a_base_without_snapshot(tmp_path, capsys):
     assert cli.main(["seeds", "--base", str(tmp_path / "nothing"), "--seeds", "1", "--quiet"]) == 1
     assert "before_fusion.pt" in capsys.readouterr().err
