@@ -184,10 +184,12 @@ def markdown(df: pd.DataFrame) -> str:
     """``reports/seeds.md``: per system, the command and commit its seeds were trained and
     evaluated by (columns ``command`` and ``commit``), then the summary and each seed's value."""
     s = summary(df)
-    lines = ["# Seed study: the fusion-stage systems and Hybrid with three training seeds", "",
-             f"Seeds {sorted(set(df.seed))}: seed 0 is the shipped checkpoint (`checkpoints/`); for Blend and Fusion "
-             "the others re-run the system's fusion stage from the same pre-trained state, for Hybrid every stage "
-             "it is made of, its members' pre-training included (`fusion/evaluation/seeds.py`). Each "
+    scratch = [name for name in FROM_SCRATCH if name in set(df.system)]
+    lines = ["# Seed study: the fusion-stage systems" + (" and Hybrid" if scratch else "") + " with three training seeds",
+             "", f"Seeds {sorted(set(df.seed))}: seed 0 is the shipped checkpoint (`checkpoints/`); for Blend and "
+             "Fusion the others re-run the system's fusion stage from the same pre-trained state"
+             + (", for Hybrid every stage it is made of, its members' pre-training included" if scratch else "")
+             + " (`fusion/evaluation/seeds.py`). Each "
              "seed's melodies are evaluated like `reports/evaluation.md` (500 melodies of 4 bars).", ""]
     for system in df.system.unique():
         part = df[df.system == system].sort_values("seed")
