@@ -3,10 +3,11 @@
 A set on the segment between the genres scores Ratio 1 in expectation; two things keep a real
 system above it, and this script measures both without any model:
 
-* the *midpoint* of the genres' training windows (what the decoding rules of Blend and Hybrid
-  aim at, ``fusion.model.train.genre_midpoint``: 8,192 windows of each genre, the same fixed
-  choice), scored against every test window of each genre as ``python -m fusion evaluate``
-  scores a system: the Ratio a rule that reached its target exactly would get;
+* the *midpoint* of the genres' training windows that the decoding rules of Blend and Hybrid aim
+  at (``fusion.model.train.genre_midpoint`` at the ``paper`` preset: its data, its
+  ``blend_tilt_windows`` windows of each genre, its fixed choice), scored against every test
+  window of each genre as ``python -m fusion evaluate`` scores a system: the Ratio a rule that
+  reached its target exactly would get;
 * ``--draws`` sets of ``--n`` real *validation* windows, half jazz and half folk (melodies on the
   segment in expectation, each one pure): the spread of the Ratio that the luck of one
   evaluation-sized set gives, with the share of draws above ``--above`` (by default MLE's upper
@@ -29,14 +30,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from fusion import features  # noqa: E402
+from fusion.data.tokens import Vocabulary  # noqa: E402
 from fusion.evaluation import distances, tables  # noqa: E402
+from fusion.model import train  # noqa: E402
+from fusion.model.presets import PRESETS  # noqa: E402
 
 #: the measured columns: Table I's two histograms and the three sequential measures
 MEASURES = (features.DD, features.NPD, features.INTERVAL, features.PC_TRANSITION, features.IOI_TRANSITION)
-#: the midpoint's windows per genre, as the paper preset's ``blend_tilt_windows``
-MIDPOINT_WINDOWS = 8192
 
 
 def main() -> None:
@@ -51,9 +54,9 @@ def main() -> None:
     args = ap.parse_args()
     data = tables.Data.load()
     refs = data.references()
-    pick = random.Random(0)  # genre_midpoint's choice of training windows
-    train = {g: (pick.sample(w, MIDPOINT_WINDOWS) if len(w) > MIDPOINT_WINDOWS else w)
-             for g, w in ((g, data.windows[g, "train"]) for g in ("jazz", "folk"))}
+    preset = PRESETS["paper"]
+    target = train.genre_midpoint(train.Data(preset, Vocabulary(), torch.device("cpu")), preset.blend_tilt_windows,
+                                  intervals=True)
     val = {g: data.windows[g, "val"] for g in ("jazz", "folk")}
     rng = random.Random(args.seed)
     draws = [rng.sample(val["jazz"], args.n // 2) + rng.sample(val["folk"], args.n - args.n // 2)
@@ -65,7 +68,7 @@ def main() -> None:
     print("|---|---:|---:|---|---:|")
     for f in MEASURES:
         ha, hb = f.histogram(refs["jazz"]), f.histogram(refs["folk"])
-        mid = (f.histogram(train["jazz"]) + f.histogram(train["folk"])) / 2
+        mid = target.mid[f.name]
         counts = [f.matrix(d).sum(0) for d in draws]
         for m in distances.metrics_of(f):
             if m == "em_circular":

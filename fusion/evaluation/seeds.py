@@ -71,10 +71,11 @@ def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool
     run_dir = base.parent / f"{base.name}-seed{seed}"
     out = run_dir / "checkpoints"
     staged = [s for s in systems if s in FROM_SNAPSHOT]
-    scratch = [s for s in systems if s in FROM_SCRATCH]
-    if staged:
-        trainer = train.Trainer(preset, run_dir, systems=staged, progress=progress)
-        if not trainer.done:
+    for group, folder in ((staged, run_dir), ([s for s in systems if s in FROM_SCRATCH], Path(f"{run_dir}-scratch"))):
+        if not group:
+            continue
+        trainer = train.Trainer(preset, folder, systems=group, progress=progress)
+        if group is staged and not trainer.done:
             snapshot = base / train.SNAPSHOT
             if not snapshot.exists():
                 raise FileNotFoundError(f"no {snapshot}: run `python -m fusion train --preset {preset_name}` first")
@@ -82,11 +83,6 @@ def train_seed(seed: int, base: Path, preset_name: str = "paper", progress: bool
             trainer.done = [s for s in trainer.done if s not in ("blend", "fusion")]
             for key in ("rounds",):
                 trainer.extra.pop(key, None)
-        trainer.run()
-        export.export(trainer, out, command)
-    if scratch:
-        trainer = train.Trainer(preset, base.parent / f"{base.name}-seed{seed}-scratch", systems=scratch,
-                                progress=progress)
         trainer.run()
         export.export(trainer, out, command)
     return out
