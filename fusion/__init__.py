@@ -11,7 +11,8 @@ list (``tests/test_architecture.py`` checks it):
 * :mod:`fusion.data` -- the two genres' melodies: loaders, keys, corpora, tokens, download;
 * :mod:`fusion.render` -- MIDI, audio, piano rolls and figure files;
 * :mod:`fusion.model` -- generators, critics, sampling, losses, training, checkpoints;
-* :mod:`fusion.evaluation` -- distances, novelty, the judge, tables, reports, the seed study;
+* :mod:`fusion.evaluation` -- distances, novelty, the judge, the real controls, tables, reports, the
+  seed study;
 * :mod:`fusion.demo` (the browser demo's engine) and :mod:`fusion.cli` (``python -m fusion``).
 
 ``docs/architecture.md`` lists every module with its job.

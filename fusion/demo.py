@@ -38,6 +38,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from fusion import registry
+from fusion.evaluation import controls
 from fusion.data import corpus, keys
 from fusion import features
 from fusion.evaluation import judge as judging
@@ -46,7 +47,7 @@ from fusion.render import midi, pianoroll, score
 from fusion.render.audio import default_renderer, write_mp3
 from fusion.melody import Melody
 
-REAL = {name: name.split()[-1] for name in registry.REAL}  # "real jazz" -> "jazz"
+REAL = registry.CONTROL_KINDS  # "real jazz" -> "jazz", ..., "real hybrid" -> "hybrid"
 MIDPOINT = registry.SLIDER_MIDPOINT
 #: the demo's system list: the slider's midpoint first, then the registry's order
 CHOICES = [MIDPOINT, *(s.name for s in registry.SPECS if s.name != MIDPOINT)]
@@ -239,6 +240,8 @@ def provenance(s: Settings, n: int, primer_note: str = "", training: dict | None
     """
     if s.system in REAL:
         what = f"{LABELS[s.system]} from the test split (pieces no model trained on), transposed to C"
+        if REAL[s.system] not in controls.GENRES:
+            what += "; joined with no model, a positive control (docs/method.md, 'Positive controls')"
     else:
         training = training or {}
         commit = training.get("commit", {}).get("commit", "?")[:7]
@@ -364,11 +367,36 @@ class Demo:
                 out.append(w.replace(title=f"{piece.title or piece.source_id} (real {genre})"))
         return out
 
+    def real_fusions(self, kind: str, n: int, bars: int, seed: int) -> list[Melody]:
+        """``n`` fusions made of held-out (test-split) real music (:mod:`fusion.evaluation.controls`): medleys
+        of two excerpts of ``bars`` bars, or hybrids of an excerpt's rhythm and a tune of the other
+        genre; melody i goes :func:`fusion.evaluation.controls.order` (i, ``seed``) round."""
+        rng = random.Random(seed)
+        out = []
+        for i in range(n):
+            a, b = controls.order(i, seed)
+            for _ in range(100):
+                first = self.real_excerpts(a, 1, bars, rng.randrange(2**31))[0]
+                try:
+                    if kind == "medley":
+                        m = controls.medley(first, self.real_excerpts(b, 1, bars, rng.randrange(2**31))[0])
+                    else:
+                        m = controls.hybrid(first, controls.tune(self.corpora[b].pieces["test"], len(first.notes), rng))
+                    break
+                except controls.ControlError:  # a half too sparse, or no tune that long: another draw
+                    continue
+            else:
+                raise ValueError(f"no real {kind} could be made of {bars} bars; try another length or seed")
+            out.append(m)
+        return out
+
     def _sample(self, s: Settings, n: int, primer: Melody | None) -> list[Melody]:
         if s.system in REAL:
             if primer is not None:
                 raise ValueError("real excerpts cannot continue a melody; choose a generator")
-            return self.real_excerpts(REAL[s.system], n, s.bars, s.seed)
+            if REAL[s.system] in controls.GENRES:
+                return self.real_excerpts(REAL[s.system], n, s.bars, s.seed)
+            return self.real_fusions(REAL[s.system], n, s.bars, s.seed)
         if s.system == MIDPOINT and s.fusion != 0:
             slider = systems.Mixture(MIDPOINT, [self._system(name) for name in ("jazz", MIDPOINT, "folk")],
                                      slider_weights(s.fusion))

@@ -14,7 +14,8 @@ Groups:
 * ``baseline`` -- the paper's baselines (RM, MC, MLE, GAN, RL) and the zero-training baselines a
   fusing system must beat (product of experts, MLE at its tuned temperature);
 * ``genre``    -- generators of one genre (G_A, G_B after fusion training);
-* ``real``     -- held-out real melodies, the controls (no checkpoint).
+* ``real``     -- held-out real melodies, the controls (no checkpoint): excerpts of one genre, and
+  fusions made of real excerpts by :mod:`fusion.evaluation.controls` (medleys and hybrids, the positive controls).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Spec:
     stages: tuple[str, ...] = ()  # training stages that make them
     critics: tuple[str, ...] = ()  # critic estimates (Trainer.extra["final"] keys) on the model card
     listening_test: bool = False  # in the crowd test's clip pool
+    control: str = ""  # a real control's kind: "jazz" or "folk" (excerpts), "medley" or "hybrid" (fusion.evaluation.controls)
 
     @property
     def trained(self) -> bool:
@@ -109,9 +111,20 @@ SPECS: tuple[Spec, ...] = (
          modules=("G_B",), stages=(*_SOURCES, "mle_fusion", "critic_fusion", "fusion"),
          critics=("adv_folk:D_B", "fusion:D_B", "fusion:D_B:balance")),
     Spec("real jazz", "Real jazz (held-out excerpt)", "real jazz", "real",
-         "Held-out real jazz windows (test or validation split), the control", listening_test=True),
+         "Held-out real jazz windows (test or validation split), the control", listening_test=True,
+         control="jazz"),
     Spec("real folk", "Real folk (held-out excerpt)", "real folk", "real",
-         "Held-out real folk windows (test or validation split), the control", listening_test=True),
+         "Held-out real folk windows (test or validation split), the control", listening_test=True,
+         control="folk"),
+    Spec("real medley", "Real medley (half a real jazz excerpt, half a real folk one)", "real medley", "real",
+         "A fusion in time made of held-out real music, no model: the first half of an excerpt of one genre, then "
+         "the second half of an excerpt of the other (half the melodies jazz first); the positive control "
+         "(docs/method.md, 'Positive controls')", listening_test=True, control="medley"),
+    Spec("real hybrid", "Real hybrid (a real tune of one genre on a real rhythm of the other)", "real hybrid", "real",
+         "A fusion in aspect made of held-out real music, no model: the rhythm of an excerpt of one genre carrying "
+         "the pitches of a tune of the other, joined note by note as Hybrid joins its generators' lines (half the "
+         "melodies jazz rhythm under a folk tune); the positive control (docs/method.md, 'Positive controls')",
+         listening_test=True, control="hybrid"),
 )
 
 BY_NAME: dict[str, Spec] = {s.name: s for s in SPECS}
@@ -119,6 +132,11 @@ BY_NAME: dict[str, Spec] = {s.name: s for s in SPECS}
 TRAINED: tuple[str, ...] = tuple(s.name for s in SPECS if s.trained)
 #: the real-music controls, in table order
 REAL: tuple[str, ...] = tuple(s.name for s in SPECS if s.group == "real")
+#: the real controls' kinds by name: "real jazz" -> "jazz", ..., "real hybrid" -> "hybrid"
+CONTROL_KINDS: dict[str, str] = {s.name: s.control for s in SPECS if s.group == "real"}
+#: the controls of one genre (real excerpts), and the fusions made of them (medleys, hybrids)
+GENRE_CONTROLS: tuple[str, ...] = tuple(n for n, k in CONTROL_KINDS.items() if k in ("jazz", "folk"))
+FUSION_CONTROLS: tuple[str, ...] = tuple(n for n, k in CONTROL_KINDS.items() if k not in ("jazz", "folk"))
 #: the systems a fusing system is compared with
 BASELINES: tuple[str, ...] = tuple(s.name for s in SPECS if s.group == "baseline")
 #: the single-model LSTM systems whose next-token distributions can be mixed

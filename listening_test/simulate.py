@@ -35,6 +35,12 @@ CONTROL_PROFILE = {
                   "musicality": {"expert": 60, "newbie": 30, "robot": 10}},
     "real folk": {"fusion": {"jazz": 5, "folk": 70, "mixture": 15, "neither": 10},
                   "musicality": {"expert": 50, "newbie": 40, "robot": 10}},
+    # the positive controls (fusions made of real music): assumed, for simulation only, to be heard
+    # as mixtures more often than not; what people hear is the survey's to measure
+    "real medley": {"fusion": {"jazz": 20, "folk": 20, "mixture": 50, "neither": 10},
+                    "musicality": {"expert": 40, "newbie": 45, "robot": 15}},
+    "real hybrid": {"fusion": {"jazz": 25, "folk": 20, "mixture": 45, "neither": 10},
+                    "musicality": {"expert": 35, "newbie": 45, "robot": 20}},
 }
 
 

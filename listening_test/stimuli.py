@@ -4,7 +4,8 @@ Roles (the three steps of the paper's test, and what its authors asked for):
 
 * ``main`` clips of each system of Table II (RM, MC, MLE, GAN, RL, Fusion), ``per_system`` each;
   and as many *human-composed controls*, "real jazz" and "real folk" excerpts of held-out
-  (test-split) pieces;
+  (test-split) pieces, and the positive controls "real medley" and "real hybrid", fusions made of
+  other excerpts of those pieces with no model (:mod:`fusion.evaluation.controls`);
 * ``qualification`` clips: other held-out real excerpts of both genres (the paper drew them from
   the data; ours are pieces no model saw), ``qualification`` of each genre;
 * ``catch`` clips: attention checks that are clearly neither jazz nor folk (one pitch repeated in
@@ -24,6 +25,7 @@ from scipy.io import wavfile
 from sqlalchemy import func, select
 
 from fusion import registry
+from fusion.evaluation import controls
 from fusion.data import corpus
 from fusion.model import systems
 from fusion.render import midi
@@ -32,7 +34,8 @@ from fusion.melody import Melody, Note
 from listening_test.db import Participant, Stimulus
 
 SYSTEMS = registry.LISTENING_SYSTEMS  # rm, mc, mle, mle_t, gan, rl, poe, fusion, blend, hybrid
-CONTROLS = registry.REAL
+CONTROLS = registry.REAL  # real jazz, real folk, real medley, real hybrid
+FUSION_CONTROLS = registry.FUSION_CONTROLS
 SAMPLE_RATE = 22050
 FADE_S = 0.05
 
@@ -91,12 +94,22 @@ def prepare(sessions, per_system: int = 50, qualification: int = 20, catch: int 
             clips.append(("main", name, None, m, {"seed": seed * 7919 + 1, "index": i,
                                                   "commit": system.config.get("training", {}).get("commit", {})}))
     used: set = set()
-    for genre, control in (("jazz", "real jazz"), ("folk", "real folk")):
+    for control in registry.GENRE_CONTROLS:  # real jazz, real folk
+        genre = registry.CONTROL_KINDS[control]
         for role, count, label in (("main", per_system, control), ("qualification", qualification, genre)):
             for m in excerpts(genre, count, beats, rng, used):
                 used.add((m.source_id, m.extra.get("window_start")))
                 clips.append((role, label if role == "main" else "real " + genre, genre, m,
                               {"source_id": m.source_id, "window_start": m.extra.get("window_start")}))
+    windows = {g: [w.window(0.0, beats).replace(meter=(4, 4)) for w in corpus.load(g).windows("test")
+                   if (w.source_id, w.extra.get("window_start")) not in used and len(w.notes) >= 4]
+               for g in controls.GENRES}  # excerpts no other real clip is made of
+    pieces = {g: corpus.load(g).pieces["test"] for g in controls.GENRES}
+    for name in FUSION_CONTROLS:
+        kind = registry.CONTROL_KINDS[name]
+        for i, m in enumerate(controls.draw(kind, windows, pieces, per_system, seed * 7919 + 2)):
+            clips.append(("main", name, None, m, {"seed": seed * 7919 + 2, "index": i, "way": list(m.extra["way"]),
+                                                  "sources": list(m.extra["sources"])}))
     for i in range(catch):
         clips.append(("catch", "catch", None, catch_melody(beats, 60 + 2 * (i % 6)), {"index": i}))
     with Renderer(sample_rate=SAMPLE_RATE) as renderer, sessions() as s:

@@ -10,6 +10,7 @@ from scipy.io import wavfile
 
 from fusion import demo as D
 from fusion import features
+from fusion.evaluation import controls
 from fusion.render import midi
 from fusion.melody import Melody, Note
 
@@ -113,6 +114,27 @@ def test_real_excerpts_are_held_out_and_of_the_asked_length(engine):
     test_ids = {p.source_id for p in engine.corpora["folk"].pieces["test"]}
     assert m.source_id in test_ids
     assert "test split" in out.provenance
+
+
+@pytest.mark.data
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [4, 5])
+def test_real_fusions_are_made_of_held_out_music_of_both_genres(engine, seed):
+    test_ids = {g: {p.source_id for p in engine.corpora[g].pieces["test"]} for g in ("jazz", "folk")}
+    medley = engine.generate(D.Settings(system="real medley", bars=4, seed=seed)).melodies[0]
+    first, second = medley.extra["way"]
+    assert {first, second} == {"jazz", "folk"} and medley.title.startswith("real medley")
+    assert [medley.extra["sources"][i] in test_ids[g] for i, g in enumerate((first, second))] == [True, True]
+    out = engine.generate(D.Settings(system="real hybrid", bars=4, seed=seed))
+    hybrid = out.melodies[0]
+    rhythm, tune = hybrid.extra["way"]
+    assert (rhythm, tune) == (first, second) == controls.order(0, seed)  # seed 4 jazz first, seed 5 folk first
+    src_rhythm, src_tune = hybrid.extra["sources"]
+    assert src_rhythm in test_ids[rhythm] and src_tune in test_ids[tune]
+    piece = next(p for p in engine.corpora[tune].pieces["test"] if p.source_id == src_tune)
+    line = "".join(chr(p) for p in piece.pitches)  # the hybrid's pitches are a run of its tune's, in order
+    assert "".join(chr(p) for p in hybrid.pitches) in line
+    assert "no model" in out.provenance and len(hybrid.notes) >= 2
 
 
 @pytest.mark.data

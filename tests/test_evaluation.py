@@ -79,6 +79,12 @@ def test_judge_table(out):
     assert j.fl.between(0, 100).all() and (j.fl_ci_low <= j.fl_ci_high + 1e-9).all()
     assert j.loc["real jazz", "jazz"] > 80 and j.loc["real folk", "folk"] > 80
     assert j.loc["real jazz", "p_jazz"] > 0.8 > 0.2 > j.loc["real folk", "p_jazz"]
+    # the positive controls, fusions made of real music: the judge calls them mixtures far more often
+    # than either genre's own windows, and a hybrid's pitch and rhythm of different genres
+    for control in ("real medley", "real hybrid"):
+        assert j.loc[control, "mixture"] > 2 * max(j.loc["real jazz", "mixture"], j.loc["real folk", "mixture"], 10)
+    assert j.loc["real hybrid", "mixture_aspect"] > j.loc["real medley", "mixture_aspect"]
+    assert j.loc["real medley", "mixture_time"] > j.loc["real hybrid", "mixture_time"]
     assert j.loc["fusion", "paper_fl"] == 70.0
     meta = json.loads((out / "evaluation.json").read_text())
     assert meta["judge_accuracy"]["accuracy"] >= 0.95

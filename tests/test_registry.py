@@ -20,7 +20,9 @@ def test_training_evaluation_and_checkpoints_derive_from_the_registry():
     assert list(systems.SYSTEMS) == list(registry.TRAINED)
     assert tables.ORDER == tuple(s.name for s in registry.SPECS)
     assert tables.Options().systems == registry.TRAINED
-    assert tables.GENRE_REFERENCES == registry.REAL
+    assert tables.GENRE_REFERENCES == registry.GENRE_CONTROLS == ("real jazz", "real folk")
+    assert tables.REFERENCES == registry.REAL == (*registry.GENRE_CONTROLS, *registry.FUSION_CONTROLS)
+    assert registry.FUSION_CONTROLS == ("real medley", "real hybrid")
     for spec in registry.SPECS:
         assert set(spec.stages) <= set(train.STAGES), spec.name
         assert report._name(spec.name) == spec.short
@@ -47,4 +49,5 @@ def test_the_demo_and_the_listening_test_derive_from_the_registry():
     assert sorted(demo.CHOICES) == sorted(s.name for s in registry.SPECS) and demo.CHOICES[0] == demo.MIDPOINT
     assert set(demo.LABELS) == set(demo.CHOICES)
     assert stimuli.SYSTEMS == registry.LISTENING_SYSTEMS and stimuli.CONTROLS == registry.REAL
+    assert set(demo.REAL) == set(registry.REAL) and demo.REAL["real hybrid"] == "hybrid"
     assert set(flow.MAIN_GROUPS) == set(registry.LISTENING_SYSTEMS) | set(registry.REAL)

@@ -217,7 +217,11 @@ def markdown(results: Results, command: str, commit: str) -> str:
         "(Cross and Hybrid: one genre's rhythm under the other's pitches, no training); G_A and G_B, "
         "the jazz and folk generators of FusionGAN; and "
         "*real jazz* / *real folk*, held-out windows (validation split), which show what a perfect "
-        "generator of one genre scores. Intervals are 95% bootstrap intervals "
+        "generator of one genre scores; *real medley* / *real hybrid*, fusions made of the same split's "
+        "real music with no model (half of one genre's excerpt, then half of the other's; one genre's "
+        "tune on the other's rhythm, joined as Hybrid joins), which show what a fusion of people's own "
+        "lines scores. The judge's rows of the real controls are drawn from the test split, which it "
+        "never saw. Intervals are 95% bootstrap intervals "
         f"({o.interval}) over melodies (the system's and the test windows'). Ratio = (d(X_A,F) + d(X_B,F)) / d(X_A,X_B), 1 on the "
         "segment between the genres, lower is better; Balance = |d(X_A,F) - d(X_B,F)| / d(X_A,X_B), "
         "0 when equally far from both, lower is better. Definitions: `docs/method.md`.",

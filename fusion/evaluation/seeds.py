@@ -155,7 +155,8 @@ def study(seeds: dict[int, str | None], samples: int = 500, bootstrap: int = 200
     for seed, folder in seeds.items():
         t0 = time.time()
         make = evaluation.Options.quick if quick else evaluation.Options
-        options = make(samples=samples, bootstrap=bootstrap, systems=tuple(systems), checkpoints=folder)
+        options = make(samples=samples, bootstrap=bootstrap, systems=tuple(systems), checkpoints=folder,
+                       references=False)  # the study reads its systems' rows only
         results = evaluation.evaluate(options, data=data, log=lambda msg: None)
         for system in systems:
             rows.append({"system": system, "seed": seed, **headline(results, system)})

@@ -5,7 +5,9 @@ The sets of melodies that are scored (:func:`melody_sets`):
 * every system's samples: ``samples`` melodies of ``bars`` bars of 4/4 (16 beats, the length of a
   training window), seeded;
 * reference rows, "real jazz" and "real folk": as many held-out real windows (validation split),
-  drawn at random. They show what a perfect jazz or folk generator would score;
+  drawn at random. They show what a perfect jazz or folk generator would score; and "real medley"
+  and "real hybrid": as many fusions made of the same split's real music (:mod:`fusion.evaluation.controls`),
+  what a fusion of people's own lines scores;
 * the genres themselves, X_A (jazz) and X_B (folk): all windows of the test split.
 
 What is computed for each set:
@@ -42,13 +44,15 @@ import pandas as pd
 from scipy import stats
 
 from fusion import registry
+from fusion.evaluation import controls
 from fusion.data import corpus
 from fusion import features
 from fusion.evaluation import distances, judge as judging, novelty, paper
 from fusion.model import systems
 from fusion.melody import Melody
 
-GENRE_REFERENCES = registry.REAL  # "real jazz", "real folk"
+GENRE_REFERENCES = registry.GENRE_CONTROLS  # "real jazz", "real folk"
+REFERENCES = registry.REAL  # those, then the fusions made of real music ("real medley", "real hybrid")
 ORDER = tuple(s.name for s in registry.SPECS)
 BASELINES = registry.BASELINES
 SCORE_COLUMNS = ["system", "feature", "metric", "d_jazz", "d_folk", "diff", "ratio", "balance",
@@ -65,6 +69,7 @@ class Options:
     checkpoints: str | None = None
     judge_windows: int | None = None  # train the judge on at most this many windows per genre
     window_beats: float = 16.0
+    references: bool = True  # score the real controls' rows too (the seed study reads only its systems')
     interval: str = "BCa"  # scipy.stats.bootstrap method: 'BCa' (bias-corrected) or 'percentile'
 
     @classmethod
@@ -79,13 +84,15 @@ class Data:
 
     windows: dict[tuple[str, str], list[Melody]]
     train_pieces: dict[str, list[Melody]]
+    pieces: dict[tuple[str, str], list[Melody]] = field(default_factory=dict)  # (genre, split) -> pieces
 
     @classmethod
     def load(cls, window_beats: float = 16.0) -> "Data":
         settings = corpus.Settings(window_beats=window_beats)
         corpora = {g: corpus.load(g, settings) for g in ("jazz", "folk")}
         return cls(windows={(g, s): c.windows(s) for g, c in corpora.items() for s in corpus.SPLITS},
-                   train_pieces={g: c.pieces["train"] for g, c in corpora.items()})
+                   train_pieces={g: c.pieces["train"] for g, c in corpora.items()},
+                   pieces={(g, s): c.pieces[s] for g, c in corpora.items() for s in corpus.SPLITS})
 
     def references(self) -> dict[str, list[Melody]]:
         """X_A and X_B: every test window of each genre."""
@@ -95,6 +102,21 @@ class Data:
 def _draw(melodies: list[Melody], n: int, seed: int) -> list[Melody]:
     rng = np.random.default_rng(seed)
     return [melodies[i] for i in rng.choice(len(melodies), size=min(n, len(melodies)), replace=False)]
+
+
+def reference_sets(data: Data, split: str, n: int, seed: int) -> dict[str, list[Melody]]:
+    """The real controls (:data:`REFERENCES`) from ``split``: ``n`` windows of each genre (fewer if
+    the split is smaller), drawn without replacement, then ``n`` medleys and ``n`` hybrids made of
+    the split's windows and pieces (:func:`fusion.evaluation.controls.draw`, seeded with ``seed``)."""
+    out = {}
+    for name in REFERENCES:
+        kind = registry.CONTROL_KINDS[name]
+        if kind in controls.GENRES:
+            out[name] = _draw(data.windows[kind, split], n, seed)
+        else:
+            out[name] = controls.draw(kind, {g: data.windows[g, split] for g in controls.GENRES},
+                                      {g: data.pieces[g, split] for g in controls.GENRES}, n, seed)
+    return out
 
 
 def melody_sets(options: Options, data: Data) -> dict[str, list[Melody]]:
@@ -110,8 +132,10 @@ def melody_sets(options: Options, data: Data) -> dict[str, list[Melody]]:
     Returns
     -------
     dict of str to list of Melody
-        System name -> its ``samples`` melodies, then ``"real jazz"`` and ``"real folk"`` ->
-        as many validation windows (fewer if the split is smaller), drawn without replacement.
+        System name -> its ``samples`` melodies, then the real controls from the validation split
+        (:func:`reference_sets`): ``"real jazz"`` and ``"real folk"``, as many validation windows
+        (fewer if the split is smaller), drawn without replacement, and ``"real medley"`` and
+        ``"real hybrid"``, as many fusions made of the validation split's music.
 
     Raises
     ------
@@ -124,9 +148,9 @@ def melody_sets(options: Options, data: Data) -> dict[str, list[Melody]]:
     for name in options.systems:
         out[name] = systems.load_generator(name, options.checkpoints).sample(
             options.samples, bars=options.bars, seed=options.seed)
-    for g, label in zip(("jazz", "folk"), GENRE_REFERENCES):
-        out[label] = _draw(data.windows[g, "val"], options.samples, options.seed)
-    return out
+    if not options.references:
+        return out
+    return {**out, **reference_sets(data, "val", options.samples, options.seed)}
 
 
 # 1. and 2. distances -----------------------------------------------------------------------------
@@ -407,7 +431,7 @@ def evaluate(options: Options, data: Data | None = None, log=print) -> Results:
     -------
     Results
         Table I (with the paper's Ratio), the sequential measures, novelty, the automatic Table
-        II (with the judge's own "real jazz" and "real folk" rows drawn from the test split), the
+        II (with the judge's own rows of the real controls drawn from the test split), the
         judge's accuracy on test windows, the normalised note-feature histograms of every set and
         of X_A and X_B, and ``facts`` (options, timings in seconds, reference sizes, n-gram index
         size, the judge's facts and threshold).
@@ -445,8 +469,8 @@ def evaluate(options: Options, data: Data | None = None, log=print) -> Results:
     judge = fit_judge(data, options)
     accuracy = judge.validate({g: data.windows[g, "test"] for g in ("jazz", "folk")}, seed=options.seed)
     judged = dict(sets)
-    for g, label in zip(("jazz", "folk"), GENRE_REFERENCES):  # the judge's own held-out data
-        judged[label] = _draw(data.windows[g, "test"], options.samples, options.seed)
+    if options.references:  # the real controls' rows from the test split, the judge's own held-out data
+        judged.update(reference_sets(data, "test", options.samples, options.seed))
     jt = judge_table(judged, judge, options.bootstrap, options.seed, options.interval)
     timings["judge"] = time.time() - t
     hists = {f.name: {**{name: f.histogram(m) for name, m in sets.items()},
