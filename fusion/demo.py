@@ -348,8 +348,9 @@ class Demo:
                              f"python -m fusion train --preset paper --systems {name})")
         return self.systems[name]
 
-    def real_excerpts(self, genre: str, n: int, bars: int, seed: int) -> list[Melody]:
-        """``n`` excerpts of ``bars`` bars from held-out (test-split) pieces, bar-aligned, in C."""
+    def real_excerpts(self, genre: str, n: int, bars: int, seed: int, beats: float | None = None) -> list[Melody]:
+        """``n`` excerpts of ``bars`` bars from held-out (test-split) pieces, bar-aligned, in C;
+        ``beats`` long instead when given (the fusions' excerpts: ``bars`` bars of 4/4)."""
         if not self.corpora_ready.wait(timeout=30):
             raise ValueError("the real melodies are still being read; please try again in a moment")
         if genre not in self.corpora:
@@ -359,7 +360,7 @@ class Demo:
         out = []
         while len(out) < n:
             piece = rng.choice(pieces)
-            length = bars * piece.bar_beats
+            length = beats or bars * piece.bar_beats
             starts = [s for s in corpus.window_starts(piece, corpus.Settings(hop_beats=piece.bar_beats))
                       if s + length <= piece.duration + piece.bar_beats] or [0.0]
             w = piece.window(rng.choice(starts), length)
@@ -368,18 +369,20 @@ class Demo:
         return out
 
     def real_fusions(self, kind: str, n: int, bars: int, seed: int) -> list[Melody]:
-        """``n`` fusions made of held-out (test-split) real music (:mod:`fusion.evaluation.controls`): medleys
-        of two excerpts of ``bars`` bars, or hybrids of an excerpt's rhythm and a tune of the other
-        genre; melody i goes :func:`fusion.evaluation.controls.order` (i, ``seed``) round."""
+        """``n`` fusions made of held-out (test-split) real music (:mod:`fusion.evaluation.controls`),
+        ``bars`` bars of 4/4 as every generated melody: medleys of two excerpts of that length, or
+        hybrids of an excerpt's rhythm and a tune of the other genre; melody i goes
+        :func:`fusion.evaluation.controls.order` (i, ``seed``) round."""
         rng = random.Random(seed)
         out = []
         for i in range(n):
             a, b = controls.order(i, seed)
             for _ in range(100):
-                first = self.real_excerpts(a, 1, bars, rng.randrange(2**31))[0]
+                first = self.real_excerpts(a, 1, bars, rng.randrange(2**31), beats=4.0 * bars)[0]
                 try:
                     if kind == "medley":
-                        m = controls.medley(first, self.real_excerpts(b, 1, bars, rng.randrange(2**31))[0])
+                        m = controls.medley(first, self.real_excerpts(b, 1, bars, rng.randrange(2**31),
+                                                                      beats=4.0 * bars)[0])
                     else:
                         m = controls.hybrid(first, controls.tune(self.corpora[b].pieces["test"], len(first.notes), rng))
                     break
@@ -507,7 +510,7 @@ class Demo:
         above the other, so that the labels stay readable on a phone; built in one go (plotly's
         make_subplots and per-trace add_trace cost tens of milliseconds)."""
         pcs, durs = list(features.NPD.tick_labels), list(DURATION_CLASS_NAMES)
-        name = LABELS.get(system, system)
+        name = registry.short(system)  # the legend's one line on a phone: "Hybrid", not its whole label
         what = "this melody" if len(melodies) == 1 else f"these {len(melodies)} melodies"
         data = [go.Bar(x=pcs, y=features.NPD.histogram(melodies), name=name, marker_color="#7f7f7f"),
                 go.Bar(x=durs, y=duration_classes(melodies), name=name, marker_color="#7f7f7f", showlegend=False,

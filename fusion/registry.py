@@ -116,11 +116,11 @@ SPECS: tuple[Spec, ...] = (
     Spec("real folk", "Real folk (held-out excerpt)", "real folk", "real",
          "Held-out real folk windows (test or validation split), the control", listening_test=True,
          control="folk"),
-    Spec("real medley", "Real medley (half a real jazz excerpt, half a real folk one)", "real medley", "real",
+    Spec("real medley", "Real medley (half jazz, half folk)", "real medley", "real",
          "A fusion in time made of held-out real music, no model: the first half of an excerpt of one genre, then "
          "the second half of an excerpt of the other (half the melodies jazz first); the positive control "
          "(docs/method.md, 'Positive controls')", listening_test=True, control="medley"),
-    Spec("real hybrid", "Real hybrid (a real tune of one genre on a real rhythm of the other)", "real hybrid", "real",
+    Spec("real hybrid", "Real hybrid (real tune on real rhythm)", "real hybrid", "real",
          "A fusion in aspect made of held-out real music, no model: the rhythm of an excerpt of one genre carrying "
          "the pitches of a tune of the other, joined note by note as Hybrid joins its generators' lines (half the "
          "melodies jazz rhythm under a folk tune); the positive control (docs/method.md, 'Positive controls')",

@@ -23,6 +23,7 @@ when i + s is even, the reverse when it is odd. The melodies record ``extra["con
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 from fusion.melody import Melody
@@ -138,4 +139,5 @@ def draw(kind: str, windows: dict[str, Sequence[Melody]], pieces: dict[str, Sequ
 
 
 def _name(m: Melody) -> str:
-    return m.title or m.source_id or "an excerpt"
+    """The excerpt's title without a trailing "(real jazz)" / "(real folk)" (the control names the genres)."""
+    return re.sub(r" \(real (jazz|folk)\)$", "", m.title or m.source_id or "an excerpt")
