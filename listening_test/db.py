@@ -52,7 +52,7 @@ class Stimulus(Base):
     __tablename__ = "stimuli"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     role: Mapped[str] = mapped_column(String(16), index=True)  # qualification | main | catch
-    system: Mapped[str] = mapped_column(String(32), index=True)  # rm .. fusion | real jazz | real folk | catch
+    system: Mapped[str] = mapped_column(String(32), index=True)  # rm .. hybrid | real jazz | real folk | real medley | real hybrid | catch
     genre: Mapped[str | None] = mapped_column(String(8), nullable=True)  # the true genre of a real clip
     seconds: Mapped[float] = mapped_column(Float)
     audio: Mapped[bytes] = mapped_column(LargeBinary)
