@@ -87,6 +87,18 @@ AUDIO_CACHE_BYTES = 64 * 2**20
 WORKER_THREADS = 8  # threads for the participants' database work (docs/performance.md)
 RESEARCHER_THREADS = 2  # threads for the researchers' routes
 GUARDED = ("/survey", "/results")
+
+
+def _whole_number(high: int):
+    """A path segment that is a whole number from 0 to ``high`` written in ASCII digits only, as the
+    page writes it. A path parameter typed ``int`` is read in lax mode, which also takes "0.0",
+    "+0" or " 0 " for 0: a forged spelling of a position is refused (400), never served."""
+    def check(segment: str) -> int:
+        if int(segment) > high:
+            raise ValueError(f"must be at most {high}")
+        return int(segment)
+
+    return Annotated[str, PathParam(pattern=r"^[0-9]{1,6}$"), AfterValidator(check)]
 CSP = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -455,7 +467,7 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
     @r.get("/survey/api/audio/{position}")
     @offloaded(workers)
     @refusing
-    def audio(request: Request, position: Annotated[int, PathParam(ge=0, le=10_000)]):
+    def audio(request: Request, position: _whole_number(10_000)):
         sid = survey.audio(request.cookies.get(COOKIE), position)
         return wav_response(request, audio_cache.get(sid, survey.stimulus_audio))
 
@@ -475,7 +487,7 @@ def survey_routes(survey: Survey, starts_per_hour: int | None = None) -> APIRout
     @r.get("/survey/api/headphone-check/{trial}")
     @offloaded(workers)
     @refusing
-    def headphone_audio(request: Request, trial: Annotated[int, PathParam(ge=0, le=11)]):
+    def headphone_audio(request: Request, trial: _whole_number(11)):
         trials = survey.headphone_trials(request.cookies.get(COOKIE))
         if trial >= len(trials):
             raise SurveyError(404, "no such trial")

@@ -144,12 +144,15 @@ def test_no_audio_path_makes_the_server_fail(api, segment):
 
 
 def _reads_as_zero(segment: str) -> bool:
-    """Whether a path segment is a way of writing the number 0 ("0", "+0", "000", ...): the only
-    clip a participant who has just started may fetch."""
-    try:
-        return int(segment.strip()) == 0
-    except ValueError:
-        return False
+    """Whether a path segment is the number 0 in digits ("0", "000"): the only clip a participant who
+    has just started may fetch. Other spellings ("0.0", "+0", " 0", "0_0") are refused."""
+    return segment.isascii() and segment.isdigit() and len(segment) <= 6 and int(segment) == 0
+
+
+@pytest.mark.parametrize("segment,status", [("0", 200), ("000", 200), ("0.0", 400), ("+0", 400), ("%200", 400),
+                                            ("0_0", 400), ("0e0", 400), ("10001", 400), ("1", 409)])
+def test_a_position_is_read_only_from_digits(api, segment, status):
+    assert started(api).get("/survey/api/audio/" + segment).status_code == status
 
 
 # identity -----------------------------------------------------------------------------------------------
