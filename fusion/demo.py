@@ -348,15 +348,20 @@ class Demo:
                              f"python -m fusion train --preset paper --systems {name})")
         return self.systems[name]
 
-    def real_excerpts(self, genre: str, n: int, bars: int, seed: int, beats: float | None = None) -> list[Melody]:
-        """``n`` excerpts of ``bars`` bars from held-out (test-split) pieces, bar-aligned, in C;
-        ``beats`` long instead when given (the fusions' excerpts: ``bars`` bars of 4/4)."""
+    def test_pieces(self, genre: str) -> list[Melody]:
+        """The genre's held-out (test-split) pieces, once the real data has loaded; a clear error
+        while it is still loading or when it could not be."""
         if not self.corpora_ready.wait(timeout=30):
             raise ValueError("the real melodies are still being read; please try again in a moment")
         if genre not in self.corpora:
             raise ValueError(f"the real {genre} data could not be loaded: {self.loading_error}")
+        return self.corpora[genre].pieces["test"]
+
+    def real_excerpts(self, genre: str, n: int, bars: int, seed: int, beats: float | None = None) -> list[Melody]:
+        """``n`` excerpts of ``bars`` bars from held-out (test-split) pieces, bar-aligned, in C;
+        ``beats`` long instead when given (the fusions' excerpts: ``bars`` bars of 4/4)."""
         rng = random.Random(seed)
-        pieces = [p for p in self.corpora[genre].pieces["test"] if p.notes]
+        pieces = [p for p in self.test_pieces(genre) if p.notes]
         out = []
         while len(out) < n:
             piece = rng.choice(pieces)
@@ -369,29 +374,16 @@ class Demo:
         return out
 
     def real_fusions(self, kind: str, n: int, bars: int, seed: int) -> list[Melody]:
-        """``n`` fusions made of held-out (test-split) real music (:mod:`fusion.evaluation.controls`),
+        """``n`` fusions made of held-out (test-split) real music (:func:`fusion.evaluation.controls.draw`),
         ``bars`` bars of 4/4 as every generated melody: medleys of two excerpts of that length, or
-        hybrids of an excerpt's rhythm and a tune of the other genre; melody i goes
-        :func:`fusion.evaluation.controls.order` (i, ``seed``) round."""
-        rng = random.Random(seed)
-        out = []
-        for i in range(n):
-            a, b = controls.order(i, seed)
-            for _ in range(100):
-                first = self.real_excerpts(a, 1, bars, rng.randrange(2**31), beats=4.0 * bars)[0]
-                try:
-                    if kind == "medley":
-                        m = controls.medley(first, self.real_excerpts(b, 1, bars, rng.randrange(2**31),
-                                                                      beats=4.0 * bars)[0])
-                    else:
-                        m = controls.hybrid(first, controls.tune(self.corpora[b].pieces["test"], len(first.notes), rng))
-                    break
-                except controls.ControlError:  # a half too sparse, or no tune that long: another draw
-                    continue
-            else:
-                raise ValueError(f"no real {kind} could be made of {bars} bars; try another length or seed")
-            out.append(m)
-        return out
+        hybrids of an excerpt's rhythm and a tune of the other genre."""
+        def excerpt(genre: str, rng: random.Random) -> Melody:
+            return self.real_excerpts(genre, 1, bars, rng.randrange(2**31), beats=4.0 * bars)[0]
+
+        try:
+            return controls.draw(kind, excerpt, {g: self.test_pieces(g) for g in controls.GENRES}, n, seed, tries=100)
+        except controls.ControlError:
+            raise ValueError(f"no real {kind} could be made of {bars} bars; try another length or seed") from None
 
     def _sample(self, s: Settings, n: int, primer: Melody | None) -> list[Melody]:
         if s.system in REAL:

@@ -44,10 +44,17 @@ class PoolError(RuntimeError):
     pass
 
 
-def excerpts(genre: str, n: int, beats: float, rng: random.Random, exclude: set = frozenset()) -> list[Melody]:
-    """``n`` distinct bar-aligned excerpts of ``beats`` beats from held-out pieces of a genre."""
-    windows = [w for w in corpus.load(genre).windows("test")
-               if (w.source_id, w.extra.get("window_start")) not in exclude and len(w.notes) >= 4]
+def free_windows(test_windows: list[Melody], exclude: set = frozenset()) -> list[Melody]:
+    """The held-out windows with four notes at least that no clip in ``exclude`` ((source id, window
+    start) pairs) is made of."""
+    return [w for w in test_windows if (w.source_id, w.extra.get("window_start")) not in exclude and len(w.notes) >= 4]
+
+
+def excerpts(genre: str, n: int, beats: float, rng: random.Random, exclude: set = frozenset(),
+             test_windows: list[Melody] | None = None) -> list[Melody]:
+    """``n`` distinct bar-aligned excerpts of ``beats`` beats from held-out pieces of a genre
+    (``test_windows``: the genre's test windows, when already loaded)."""
+    windows = free_windows(corpus.load(genre).windows("test") if test_windows is None else test_windows, exclude)
     if len(windows) < n:
         raise PoolError(f"only {len(windows)} held-out {genre} windows for {n} clips")
     picks = rng.sample(windows, n)
@@ -94,17 +101,17 @@ def prepare(sessions, per_system: int = 50, qualification: int = 20, catch: int 
             clips.append(("main", name, None, m, {"seed": seed * 7919 + 1, "index": i,
                                                   "commit": system.config.get("training", {}).get("commit", {})}))
     used: set = set()
+    corpora = {g: corpus.load(g) for g in controls.GENRES}  # each read once
     for control in registry.GENRE_CONTROLS:  # real jazz, real folk
         genre = registry.CONTROL_KINDS[control]
         for role, count, label in (("main", per_system, control), ("qualification", qualification, genre)):
-            for m in excerpts(genre, count, beats, rng, used):
+            for m in excerpts(genre, count, beats, rng, used, corpora[genre].windows("test")):
                 used.add((m.source_id, m.extra.get("window_start")))
                 clips.append((role, label if role == "main" else "real " + genre, genre, m,
                               {"source_id": m.source_id, "window_start": m.extra.get("window_start")}))
-    windows = {g: [w.window(0.0, beats).replace(meter=(4, 4)) for w in corpus.load(g).windows("test")
-                   if (w.source_id, w.extra.get("window_start")) not in used and len(w.notes) >= 4]
-               for g in controls.GENRES}  # excerpts no other real clip is made of
-    pieces = {g: corpus.load(g).pieces["test"] for g in controls.GENRES}
+    windows = {g: [w.window(0.0, beats).replace(meter=(4, 4)) for w in free_windows(c.windows("test"), used)]
+               for g, c in corpora.items()}  # excerpts no other real clip is made of
+    pieces = {g: c.pieces["test"] for g, c in corpora.items()}
     for name in FUSION_CONTROLS:
         kind = registry.CONTROL_KINDS[name]
         for i, m in enumerate(controls.draw(kind, windows, pieces, per_system, seed * 7919 + 2)):

@@ -87,18 +87,6 @@ AUDIO_CACHE_BYTES = 64 * 2**20
 WORKER_THREADS = 8  # threads for the participants' database work (docs/performance.md)
 RESEARCHER_THREADS = 2  # threads for the researchers' routes
 GUARDED = ("/survey", "/results")
-
-
-def _whole_number(high: int):
-    """A path segment that is a whole number from 0 to ``high`` written in ASCII digits only, as the
-    page writes it. A path parameter typed ``int`` is read in lax mode, which also takes "0.0",
-    "+0" or " 0 " for 0: a forged spelling of a position is refused (400), never served."""
-    def check(segment: str) -> int:
-        if int(segment) > high:
-            raise ValueError(f"must be at most {high}")
-        return int(segment)
-
-    return Annotated[str, PathParam(pattern=r"^[0-9]{1,6}$"), AfterValidator(check)]
 CSP = ("default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "media-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -149,6 +137,19 @@ class AnswerBody(_Body):
 def _error(status: int, message: str, reason: str | None = None, headers: dict | None = None) -> JSONResponse:
     body = {"error": message, **({"reason": reason} if reason else {})}
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _whole_number(high: int):
+    """A path segment that is a whole number from 0 to ``high`` written in ASCII digits only, as the
+    page writes it. A path parameter typed ``int`` is read in lax mode, which also takes "0.0",
+    "+0" or " 0 " for 0: a forged spelling of a position is refused (400), never served."""
+    def check(segment: str) -> int:
+        number = int(segment)
+        if number > high:
+            raise ValueError(f"must be at most {high}")
+        return number
+
+    return Annotated[str, PathParam(pattern=r"^[0-9]{1,6}$"), AfterValidator(check)]
 
 
 def _busy() -> JSONResponse:

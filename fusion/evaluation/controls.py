@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from fusion.melody import Melody
 from fusion.model.hybrid import join, way_of
@@ -101,40 +101,42 @@ def hybrid(rhythm: Melody, melody_tune: Melody) -> Melody:
                "sources": (rhythm.source_id, melody_tune.source_id)})
 
 
-def draw(kind: str, windows: dict[str, Sequence[Melody]], pieces: dict[str, Sequence[Melody]], n: int,
-         seed: int, tries: int = 1000) -> list[Melody]:
-    """``n`` controls of ``kind`` made of ``windows`` (per genre: the excerpts, i.e. halves and
-    rhythms) and ``pieces`` (per genre: where hybrids' tunes are drawn), reproducible from ``seed``.
+def draw(kind: str, windows: dict[str, Sequence[Melody]] | Callable[[str, random.Random], Melody],
+         pieces: dict[str, Sequence[Melody]], n: int, seed: int, tries: int = 1000) -> list[Melody]:
+    """``n`` controls of ``kind``, reproducible from ``seed``: their excerpts (halves and rhythms)
+    drawn from ``windows`` (per genre: a list to choose from, or a function ``(genre, rng)`` that
+    cuts one, as the demo does), hybrids' tunes from ``pieces`` (per genre). A draw that cannot make
+    its control (a half too sparse, no tune long enough) is made again from a new first excerpt.
 
     Raises
     ------
     ValueError
         An unknown ``kind``.
     ControlError
-        A genre without excerpts, no tune long enough, or no pair of excerpts with two notes in
-        each half (after ``tries`` draws).
+        A genre without excerpts, or no control made in ``tries`` draws.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown control {kind!r}; choose one of {', '.join(KINDS)}")
-    for g in GENRES:
-        if not windows.get(g):
-            raise ControlError(f"no real {g} excerpts to make a {kind} of")
+    if not callable(windows):
+        for g in GENRES:
+            if not windows.get(g):
+                raise ControlError(f"no real {g} excerpts to make a {kind} of")
+        lists = windows
+        windows = lambda genre, r: r.choice(lists[genre])  # noqa: E731
     rng = random.Random(f"{kind}:{seed}")  # each kind its own stream: a medley and a hybrid of one row share no draw
     out = []
     for i in range(n):
         a, b = order(i, seed)
-        first = rng.choice(windows[a])
-        if kind == "medley":
-            for _ in range(tries):
-                try:
-                    out.append(medley(first, rng.choice(windows[b])))
-                    break
-                except ControlError:  # a half too sparse: another pair
-                    first = rng.choice(windows[a])
-            else:
-                raise ControlError(f"no medley with two notes in each half found in {tries} draws")
+        for _ in range(tries):
+            first = windows(a, rng)
+            try:
+                out.append(medley(first, windows(b, rng)) if kind == "medley"
+                           else hybrid(first, tune(pieces[b], len(first.notes), rng)))
+                break
+            except ControlError:  # a half too sparse, or no tune that long: another draw
+                continue
         else:
-            out.append(hybrid(first, tune(pieces[b], len(first.notes), rng)))
+            raise ControlError(f"no real {kind} made in {tries} draws")
     return out
 
 
