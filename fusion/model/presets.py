@@ -90,6 +90,10 @@ class Preset:
     # from a teacher that matches where the transitions stand, not only bin by bin
     # (docs/method.md, "Rhythm transitions in the teacher and the rule")
     blend_teacher_transitions: bool = False
+    # the teacher is Hybrid's raw joins of G_POE_A and G_POE_B (one genre's rhythm under the
+    # other's tune, half each way round) instead of product-of-experts melodies; tilted alike
+    # (docs/method.md, "Hybrid's joins as Blend's teacher")
+    blend_teacher_joins: bool = False
     # each policy-gradient round, a tilt (1) toward the decoding rule's midpoint is fitted on
     # ``blend_pg_tilt_melodies`` of G_BLEND's melodies and joins the round's reward as
     # ``blend_pg_tilt`` x sd(R) x lambda . phi (0: off; docs/method.md, "The midpoint in G_BLEND's reward")
@@ -248,6 +252,9 @@ PRESETS["paper_pg_tilt_intervals"] = replace(PRESETS["paper"], name="paper_pg_ti
 PRESETS["paper_rho_held_out"] = replace(PRESETS["paper"], name="paper_rho_held_out", blend_decoding_rho_held_out=True)
 PRESETS["paper_pg_tilt_1_rho_held_out"] = replace(PRESETS["paper_pg_tilt_1"], name="paper_pg_tilt_1_rho_held_out",
                                                   blend_decoding_gap_keep=0.5, blend_decoding_rho_held_out=True)
+#: the paper preset with Hybrid's joins as Blend's teacher: docs/method.md, "Hybrid's joins as
+#: Blend's teacher"
+PRESETS["paper_joins_teacher"] = replace(PRESETS["paper"], name="paper_joins_teacher", blend_teacher_joins=True)
 PRESETS["paper_pg_tilt_intervals_rho_held_out"] = replace(PRESETS["paper_pg_tilt_intervals"],
                                                           name="paper_pg_tilt_intervals_rho_held_out",
                                                           blend_decoding_rho_held_out=True)

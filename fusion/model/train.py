@@ -715,7 +715,10 @@ class Trainer:
         w = self.extra["poe"]["weight"]
         teachers = [self.modules["G_POE_A"], self.modules["G_POE_B"]]
         target = self.midpoint(transitions=p.blend_teacher_transitions, rests=p.blend_teacher_rests)
-        pool = self._melodies(teachers, (w, 1 - w), "product", p.blend_teacher, "blend: teacher melodies")
+        if p.blend_teacher_joins:
+            pool = self._joins(teachers, p.blend_teacher)
+        else:
+            pool = self._melodies(teachers, (w, 1 - w), "product", p.blend_teacher, "blend: teacher melodies")
         counts = tilt.count_matrices(self._decode(pool), target.names)
         fitted = tilt.fit(counts, target, len(pool), p.blend_tilt_min_ess)
         weights = tilt.group_weights(torch.as_tensor(fitted.log_weights(counts)), len(pool)).float().to(self.device)
@@ -854,6 +857,16 @@ class Trainer:
         batches = [self.fake(models, min(256, n - i), weights, combine) for i in
                    tqdm(range(0, n, 256), desc=desc, disable=not self.progress)]
         return self._stack(batches)
+
+    @torch.no_grad()
+    def _joins(self, members, n: int) -> torch.Tensor:
+        """``n`` of Hybrid's raw joins of ``members`` (G_POE_A, G_POE_B; no decoding rule), row i
+        going way i mod 2 round (jazz rhythm under a folk tune first), as token rows BOS .. EOS
+        spanning the run's window, as the training windows are encoded (``blend_teacher_joins``:
+        docs/method.md, "Hybrid's joins as Blend's teacher")."""
+        joins = hybrid.pool(members, self.grammar, self.vocab, n, 1, self.ticks, seed=104729 + self.preset.seed)
+        beats = self.ticks / self.vocab.ticks_per_beat
+        return self.data.pad([self.vocab.encode(m, total_beats=beats, bos_eos=True) for m in joins])
 
     def _decode(self, seqs: torch.Tensor) -> list:
         return [self.vocab.decode(row) for row in seqs.tolist()]
