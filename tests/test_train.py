@@ -545,3 +545,38 @@ def test_blends_policy_gradient_reward_carries_the_midpoints_tilt_only_when_aske
     t.tilted_reward(g, 0)
     last = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()][-1]
     assert last["phase"] == "pg_tilt" and "interval" in last["gaps_before"]
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_blends_teacher_is_hybrids_joins_only_when_asked(smoke_run, tmp_path):
+    """``blend_teacher_joins`` (docs/method.md, "Hybrid's joins as Blend's teacher"): the teacher's
+    rows are Hybrid's raw joins of G_POE_A and G_POE_B, alternating way round by row, encoded as
+    the training windows are (BOS .. EOS, the window's whole span); the stage trains G_BLEND on
+    them, so it differs from the product-of-experts teacher's G_BLEND."""
+    import dataclasses
+
+    from fusion.model import hybrid
+
+    root, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    plain = train.Trainer(PRESETS["smoke"], run, systems=["blend"], progress=False)
+    before = {k: v.clone() for k, v in plain.modules["G_BLEND"].state_dict().items()}
+    on = dataclasses.replace(PRESETS["smoke"], blend_teacher_joins=True)
+    assert on.stages_reading("blend_teacher_joins") == ("blend",)
+    t = train.Trainer(on, run, systems=["blend"], progress=False, redo=["blend"])
+    members = [t.modules["G_POE_A"], t.modules["G_POE_B"]]
+    rows = t._joins(members, 6).tolist()
+    joins = hybrid.pool(members, t.grammar, t.vocab, 6, 1, t.ticks, seed=104729 + on.seed)
+    assert [j.extra["rhythm"] for j in joins] == ["jazz", "folk"] * 3
+    v = t.vocab
+    for row, join in zip(rows, joins):
+        assert row[0] == v.bos_id and v.eos_id in row
+        assert row[row.index(v.eos_id) + 1:] == [v.pad_id] * (len(row) - row.index(v.eos_id) - 1)
+        mel = v.decode(row)
+        assert mel.notes == join.notes and mel.notes
+        assert mel.span == pytest.approx(t.ticks / v.ticks_per_beat)
+    t.run()
+    after = t.modules["G_BLEND"].state_dict()
+    assert any(not torch.equal(after[k], before[k]) for k in after)
