@@ -252,9 +252,9 @@ PRESETS["paper_pg_tilt_intervals"] = replace(PRESETS["paper"], name="paper_pg_ti
 PRESETS["paper_rho_held_out"] = replace(PRESETS["paper"], name="paper_rho_held_out", blend_decoding_rho_held_out=True)
 PRESETS["paper_pg_tilt_1_rho_held_out"] = replace(PRESETS["paper_pg_tilt_1"], name="paper_pg_tilt_1_rho_held_out",
                                                   blend_decoding_gap_keep=0.5, blend_decoding_rho_held_out=True)
-#: the paper preset with Hybrid's joins as Blend's teacher: docs/method.md, "Hybrid's joins as
-#: Blend's teacher"
-PRESETS["paper_joins_teacher"] = replace(PRESETS["paper"], name="paper_joins_teacher", blend_teacher_joins=True)
 PRESETS["paper_pg_tilt_intervals_rho_held_out"] = replace(PRESETS["paper_pg_tilt_intervals"],
                                                           name="paper_pg_tilt_intervals_rho_held_out",
                                                           blend_decoding_rho_held_out=True)
+#: the paper preset with Hybrid's joins as Blend's teacher: docs/method.md, "Hybrid's joins as
+#: Blend's teacher" (measured, not adopted)
+PRESETS["paper_joins_teacher"] = replace(PRESETS["paper"], name="paper_joins_teacher", blend_teacher_joins=True)
