@@ -50,11 +50,11 @@ def free_windows(test_windows: list[Melody], exclude: set = frozenset()) -> list
     return [w for w in test_windows if (w.source_id, w.extra.get("window_start")) not in exclude and len(w.notes) >= 4]
 
 
-def excerpts(genre: str, n: int, beats: float, rng: random.Random, exclude: set = frozenset(),
-             test_windows: list[Melody] | None = None) -> list[Melody]:
-    """``n`` distinct bar-aligned excerpts of ``beats`` beats from held-out pieces of a genre
-    (``test_windows``: the genre's test windows, when already loaded)."""
-    windows = free_windows(corpus.load(genre).windows("test") if test_windows is None else test_windows, exclude)
+def excerpts(genre: str, n: int, beats: float, rng: random.Random, test_windows: list[Melody],
+             exclude: set = frozenset()) -> list[Melody]:
+    """``n`` distinct bar-aligned excerpts of ``beats`` beats from ``test_windows``, the held-out
+    windows of ``genre``, none of them in ``exclude``."""
+    windows = free_windows(test_windows, exclude)
     if len(windows) < n:
         raise PoolError(f"only {len(windows)} held-out {genre} windows for {n} clips")
     picks = rng.sample(windows, n)
@@ -105,7 +105,7 @@ def prepare(sessions, per_system: int = 50, qualification: int = 20, catch: int 
     for control in registry.GENRE_CONTROLS:  # real jazz, real folk
         genre = registry.CONTROL_KINDS[control]
         for role, count, label in (("main", per_system, control), ("qualification", qualification, genre)):
-            for m in excerpts(genre, count, beats, rng, used, corpora[genre].windows("test")):
+            for m in excerpts(genre, count, beats, rng, corpora[genre].windows("test"), used):
                 used.add((m.source_id, m.extra.get("window_start")))
                 clips.append((role, label if role == "main" else "real " + genre, genre, m,
                               {"source_id": m.source_id, "window_start": m.extra.get("window_start")}))

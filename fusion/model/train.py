@@ -865,7 +865,7 @@ class Trainer:
         spanning the run's window, as the training windows are encoded (``blend_teacher_joins``:
         docs/method.md, "Hybrid's joins as Blend's teacher")."""
         joins = hybrid.pool(members, self.grammar, self.vocab, n, 1, self.ticks, seed=104729 + self.preset.seed)
-        beats = self.ticks / self.vocab.ticks_per_beat
+        beats = self.preset.window_beats
         return self.data.pad([self.vocab.encode(m, total_beats=beats, bos_eos=True) for m in joins])
 
     def _decode(self, seqs: torch.Tensor) -> list:
