@@ -4,7 +4,9 @@ A fresh pool of 1-second clips is prepared in a temporary SQLite file (or ``--da
 ``python app.py`` is started on it and left to load its data and judge (``/healthz``), so that
 the crowd meets a quiet app, as a study's does; ``listening_test.simulate`` runs ``--participants`` at once
 (each listens to every clip, then answers); the latency of every acknowledged answer (request to
-response, as the participant's browser sees it) is reported as percentiles.
+response, as the participant's browser sees it) is reported as percentiles, beside the time one
+core takes for a fixed loop before and after the crowd (:func:`cpu_loop_s`: how fast the machine
+was).
 
     python bench/bench_survey.py [--participants 100] [--database-url URL] [--json]
 """
@@ -27,6 +29,21 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from listening_test import db, simulate, stimuli  # noqa: E402
+
+
+def cpu_loop_s(n: int = 5_000_000) -> float:
+    """Seconds one core takes for a fixed pure-Python loop (the best of three): how fast this
+    machine's cores are at the moment. On the shared 2-core machines it moves by half again within
+    minutes (``docs/performance.md``), and a crowd that keeps one core near saturation turns that
+    into several times the latency, so every run reports it beside its percentiles."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        s = 0
+        for i in range(n):
+            s += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 3)
 
 
 def main() -> None:
@@ -57,9 +74,11 @@ def main() -> None:
             except OSError:
                 pass
             time.sleep(0.2)
+        speed_before = cpu_loop_s()
         t = time.time()
         report = simulate.simulate(app, args.participants, simulate.paper_profile(), token, seed=7)
         wall = time.time() - t
+        speed_after = cpu_loop_s()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -71,15 +90,17 @@ def main() -> None:
     result = {"database": url.split(":")[0], "participants": args.participants, "finished": report.finished,
               "answers": report.answers, "errors": len(report.errors), "wall_s": round(wall, 1),
               "retries": {f"{route} {why}": n for (route, why), n in sorted(report.retries.items(), key=str)},
-              "answer_ms": percentiles(report.latencies), "answer_in_app_ms": percentiles(report.server_latencies)}
+              "answer_ms": percentiles(report.latencies), "answer_in_app_ms": percentiles(report.server_latencies),
+              "cpu_loop_s": [speed_before, speed_after]}
     if args.json:
         print(json.dumps(result, indent=1))
         return
     a, b = result["answer_ms"], result["answer_in_app_ms"]
-    print(f"| database | participants at once | answers | errors | retries | p50 | p95 | p99 | max | p95 in the app |\n"
-          f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    print(f"| database | participants at once | answers | errors | retries | p50 | p95 | p99 | max | p95 in the app | CPU loop before / after |\n"
+          f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
           f"| {result['database']} | {args.participants} | {result['answers']} | {result['errors']} | "
-          f"{sum(report.retries.values())} | {a['p50']} ms | {a['p95']} ms | {a['p99']} ms | {a['max']} ms | {b['p95']} ms |")
+          f"{sum(report.retries.values())} | {a['p50']} ms | {a['p95']} ms | {a['p99']} ms | {a['max']} ms | {b['p95']} ms | "
+          f"{speed_before} / {speed_after} s |")
 
 
 if __name__ == "__main__":

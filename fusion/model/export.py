@@ -40,7 +40,7 @@ def sampling_rule(name: str, extra: dict, reward=None) -> dict:
         if "hybrid_tilt" in extra:
             t = extra["hybrid_tilt"]
             rule.update(tilt=t["tilt"], target=t["target"], candidates=t["tilt"]["group"],
-                        chosen_by="the join has no free parameter; the decoding rule's tilt the midpoint of the "
+                        chosen_by="the join has no free parameter; the decoding rule's tilt leans toward the midpoint of the "
                                   "genres' training statistics (fusion.model.tilt, (2) without the reward); never "
                                   "the judge or the critics (docs/method.md, \"Hybrid's decoding rule\")")
         return rule
