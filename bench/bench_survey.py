@@ -46,6 +46,12 @@ def cpu_loop_s(n: int = 5_000_000) -> float:
     return round(best, 3)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process ``pid`` has used so far, from ``/proc/<pid>/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--participants", type=int, default=100)
@@ -75,9 +81,11 @@ def main() -> None:
                 pass
             time.sleep(0.2)
         speed_before = cpu_loop_s()
+        app_cpu = cpu_seconds(proc.pid)
         t = time.time()
         report = simulate.simulate(app, args.participants, simulate.paper_profile(), token, seed=7)
         wall = time.time() - t
+        app_cpu = cpu_seconds(proc.pid) - app_cpu
         speed_after = cpu_loop_s()
     finally:
         proc.terminate()
@@ -91,16 +99,17 @@ def main() -> None:
               "answers": report.answers, "errors": len(report.errors), "wall_s": round(wall, 1),
               "retries": {f"{route} {why}": n for (route, why), n in sorted(report.retries.items(), key=str)},
               "answer_ms": percentiles(report.latencies), "answer_in_app_ms": percentiles(report.server_latencies),
-              "cpu_loop_s": [speed_before, speed_after]}
+              "cpu_loop_s": [speed_before, speed_after],
+              "app_cpu_ms_per_answer": round(1000 * app_cpu / max(report.answers, 1), 2)}
     if args.json:
         print(json.dumps(result, indent=1))
         return
     a, b = result["answer_ms"], result["answer_in_app_ms"]
-    print(f"| database | participants at once | answers | errors | retries | p50 | p95 | p99 | max | p95 in the app | CPU loop before / after |\n"
-          f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    print(f"| database | participants at once | answers | errors | retries | p50 | p95 | p99 | max | p95 in the app | app CPU per answer | CPU loop before / after |\n"
+          f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
           f"| {result['database']} | {args.participants} | {result['answers']} | {result['errors']} | "
           f"{sum(report.retries.values())} | {a['p50']} ms | {a['p95']} ms | {a['p99']} ms | {a['max']} ms | {b['p95']} ms | "
-          f"{speed_before} / {speed_after} s |")
+          f"{result['app_cpu_ms_per_answer']} ms | {speed_before} / {speed_after} s |")
 
 
 if __name__ == "__main__":
