@@ -67,6 +67,32 @@ def test_a_hybrids_tune_goes_on_until_every_note_of_the_rhythm_has_a_pitch():
     assert len(mel.notes) == 16 and all(n.pitch == 72 and n.duration == 0.25 for n in mel.notes)
 
 
+def test_a_last_draw_stops_its_tunes_early_and_joins_exactly_what_a_full_draw_joins(monkeypatch):
+    members = [model(0), model(1)]
+    primer = V.encode(Melody(notes=(Note(60, 0, 1), Note(64, 1, 1))), total_beats=4)
+    key = lambda ms: [[(x.pitch, x.onset, x.duration, m.extra["rhythm"]) for x in m.notes] for m in ms]
+    for way in (0, 1):
+        for primer_ids in ((), primer):
+            full = hybrid.draw(members, G, V, way, 12, 96, *hybrid.generators(7, way), primer_ids=primer_ids)
+            gen, tune_gen = hybrid.generators(7, way)
+            early = hybrid.draw(members, G, V, way, 12, 96, gen, tune_gen, primer_ids=primer_ids, last=True)
+            assert key(early) == key(full)
+            # it did stop early: the tune stream was left at an earlier point than the full draw's
+            _, after_full = hybrid.generators(7, way)
+            hybrid.draw(members, G, V, way, 12, 96, hybrid.generators(7, way)[0], after_full, primer_ids=primer_ids)
+            assert not torch.equal(tune_gen.get_state(), after_full.get_state())
+    # Hybrid's samples, a pool and a rule's chunks included, are those of draws that never stop early:
+    # only the last draw from each tune stream stops early
+    rule = _rule_for_long_notes(4)
+    drawn = lambda: (hybrid.sample(members, G, V, 12, 96, 5, rule=rule, candidates=4, chunk=2),
+                     hybrid.sample(members, G, V, 6, 96, 5), hybrid.pool(members, G, V, 4, 3, 96, seed=5))
+    early = drawn()
+    full_draw = hybrid.draw
+    monkeypatch.setattr(hybrid, "draw", lambda *a, last=False, **k: full_draw(*a, last=False, **k))
+    full = drawn()
+    assert [key(x) for x in early] == [key(x) for x in full]
+
+
 def test_join_puts_the_tunes_pitches_in_order_on_the_rhythms_notes_and_refuses_a_short_tune():
     rhythm = Melody(notes=(Note(60, 0, 1), Note(62, 1, 0.5), Note(64, 2, 2)))
     tune = Melody(notes=(Note(70, 0, 4), Note(71, 4, 4), Note(72, 8, 4), Note(73, 12, 4)))

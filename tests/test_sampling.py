@@ -36,6 +36,25 @@ def test_seed_reproducibility():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_enough_stops_once_every_row_has_its_notes_and_draws_what_the_full_draw_drew():
+    g = model(0)
+    full = sample([g], [1.0], 8, 384, G, generator=torch.Generator().manual_seed(3))
+    enough = torch.tensor([1, 2, 3, 5, 8, 13, 4, 2])
+    cut = sample([g], [1.0], 8, 384, G, generator=torch.Generator().manual_seed(3), enough=enough)
+    assert cut.shape[1] < full.shape[1]  # it stopped early
+    assert torch.equal(cut, full[:, :cut.shape[1]])  # the same tokens, up to where it stopped
+    pitches = G.is_pitch[cut].sum(1)
+    assert (pitches > enough).all() and (pitches == enough + 1).any()  # it stopped at the first step it could
+    # the first `enough` notes are whole: the decoded cut has them, with the full draw's durations
+    for r, k in enumerate(enough.tolist()):
+        assert V.decode(cut[r].tolist()).notes[:k] == V.decode(full[r].tolist()).notes[:k]
+        assert len(V.decode(cut[r].tolist()).notes) >= k
+    # a row that cannot have that many notes: the draw runs to its end, as without `enough`
+    whole = sample([g], [1.0], 8, 384, G, generator=torch.Generator().manual_seed(3),
+                   enough=torch.full((8,), 10_000))
+    assert torch.equal(whole, full)
+
+
 def test_zero_weight_model_is_ignored():
     g, h = model(0), model(1)
     a = sample([g], [1.0], 8, 96, G, generator=torch.Generator().manual_seed(5))

@@ -52,19 +52,27 @@ def join(rhythm: Melody, tune: Melody, primer_notes: int = 0) -> Melody:
 
 def draw(models, grammar: Grammar, vocab: Vocabulary, way: int, n: int, ticks: int, gen: torch.Generator,
          tune_gen: torch.Generator, temperature: float = 1.0, top_k: int = 0, primer_ids=(),
-         phrase: Phrase | None = PHRASE, longer: int = 4) -> list[Melody]:
+         phrase: Phrase | None = PHRASE, longer: int = 4, last: bool = False) -> list[Melody]:
     """``n`` Hybrid melodies of one ``way`` round, ``ticks`` long (after the primer); each records
-    its rhythm's genre in ``extra["rhythm"]``."""
+    its rhythm's genre in ``extra["rhythm"]``.
+
+    ``last``: nothing draws from ``tune_gen`` after this call, so the tunes may stop as soon as
+    each has a pitch for every note of its rhythm (:func:`fusion.model.sampling.continue_rows`,
+    ``enough``). The melodies are exactly those of the full draw: the tokens up to that point are
+    the same, and the rest of each tune was never joined; only ``tune_gen`` is left elsewhere, which
+    is why a call that is followed by more draws from it must not stop early."""
     r, p = WAYS[way]
     primer_ids = list(primer_ids)
     primer_notes = len(vocab.decode(primer_ids).notes) if primer_ids else 0
     opts = dict(temperature=temperature, top_k=top_k, phrase=phrase)
     rhythms = sample_tokens([models[r]], [1.0], n, ticks, grammar, generator=gen, primer=primer_ids, **opts)
+    rhythm_mels = [vocab.decode(rs) for rs in rhythms.tolist()]
+    enough = torch.tensor([len(m.notes) - primer_notes for m in rhythm_mels]) if last else None
     tunes = sample_tokens([models[p]], [1.0], n, longer * ticks, grammar, generator=tune_gen, primer=primer_ids,
-                          **opts)
+                          enough=enough, **opts)
     out = []
-    for rs, ts in zip(rhythms.tolist(), tunes.tolist()):
-        rhythm, tune = vocab.decode(rs), vocab.decode(ts)
+    for rhythm, ts in zip(rhythm_mels, tunes.tolist()):
+        tune = vocab.decode(ts)
         while len(tune.notes) < len(rhythm.notes):  # the tune goes on until it has a pitch for every note
             more = sample_tokens([models[p]], [1.0], 1, longer * ticks, grammar, generator=tune_gen,
                                  primer=primer_tokens(vocab, tune), **opts)
@@ -88,12 +96,13 @@ def sample(models, grammar: Grammar, vocab: Vocabulary, n: int, ticks: int, seed
         gen, tune_gen = generators(seed, way)
         opts = dict(temperature=temperature, top_k=top_k, primer_ids=primer_ids, phrase=phrase, longer=longer)
         if rule is None:
-            mels = draw(models, grammar, vocab, way, len(idx), ticks, gen, tune_gen, **opts)
+            mels = draw(models, grammar, vocab, way, len(idx), ticks, gen, tune_gen, last=True, **opts)
         else:
             mels = []
             for start in range(0, len(idx), chunk):
                 m = min(chunk, len(idx) - start)
-                cands = draw(models, grammar, vocab, way, m * candidates, ticks, gen, tune_gen, **opts)
+                cands = draw(models, grammar, vocab, way, m * candidates, ticks, gen, tune_gen,
+                             last=start + chunk >= len(idx), **opts)
                 mels += [cands[j] for j in rule.choose(cands, candidates, pick)]
         for i, mel in zip(idx, mels):
             rows[i] = mel
@@ -108,5 +117,6 @@ def pool(models, grammar: Grammar, vocab: Vocabulary, groups: int, k: int, ticks
     for way in range(len(WAYS)):
         gen, tune_gen = generators(seed, way)
         need = sum(1 for g in range(groups) if g % 2 == way) * k
-        by_way.append(iter(draw(models, grammar, vocab, way, need, ticks, gen, tune_gen, phrase=phrase, longer=longer)))
+        by_way.append(iter(draw(models, grammar, vocab, way, need, ticks, gen, tune_gen, phrase=phrase, longer=longer,
+                                last=True)))
     return [next(by_way[g % 2]) for g in range(groups) for _ in range(k)]

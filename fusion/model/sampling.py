@@ -132,8 +132,10 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
                   states: list, last: torch.Tensor, elapsed: torch.Tensor, total: torch.Tensor,
                   has_note: torch.Tensor, grammar: Grammar, temperature: float = 1.0, top_k: int = 0,
                   generator: torch.Generator | None = None, combine: str = "mixture",
-                  rest_run: torch.Tensor | None = None, phrase: Phrase | None = PHRASE) -> torch.Tensor:
-    """Sample tokens for every row until all rows have ended (EOS, then PAD).
+                  rest_run: torch.Tensor | None = None, phrase: Phrase | None = PHRASE,
+                  enough: torch.Tensor | None = None) -> torch.Tensor:
+    """Sample tokens for every row until all rows have ended (EOS, then PAD), or, with ``enough``,
+    until every row has drawn more than ``enough`` notes.
 
     ``logits[i]`` ``(B, V)`` and ``states[i]`` are model i's output and LSTM state after the rows'
     tokens so far; ``last`` the last token, ``elapsed`` its ticks, ``total`` the ticks each row must
@@ -170,16 +172,24 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
         see :meth:`fusion.model.grammar.Grammar.phrase_allowed`.
     phrase : Phrase or None, optional
         The rule on rests (default :data:`fusion.model.grammar.PHRASE`; None: rests unlimited).
+    enough : torch.Tensor, optional
+        ``(B,)``: stop as soon as every row has drawn at least ``enough + 1`` pitch tokens (so its
+        first ``enough`` new notes are whole: a note's duration ends where the next event starts),
+        or every row has ended, whichever comes first. The tokens drawn up to then are exactly
+        those of the full draw; only the random stream is left at an earlier point. Rows may then
+        lack EOS (decoding does not need it). Hybrid's tunes use it (:mod:`fusion.model.hybrid`).
 
     Returns
     -------
     torch.Tensor
-        The new token ids ``(B, S)``; each row's melody ends with EOS, then PAD to length S.
+        The new token ids ``(B, S)``; each row's melody ends with EOS, then PAD to length S
+        (unless stopped by ``enough``).
     """
     out = []
     limit = int((total - elapsed).max().item()) * 2 + 2
     if rest_run is None:
         rest_run = torch.full_like(elapsed, -1)
+    notes = torch.zeros_like(elapsed)
     for _ in range(limit):
         allowed = grammar.phrase_allowed(grammar.allowed(last, elapsed, total, has_note), last, elapsed,
                                          total, rest_run, phrase)
@@ -192,6 +202,10 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
         last = tok
         if bool(((tok == grammar.vocab.eos_id) | (tok == grammar.vocab.pad_id)).all()):
             break
+        if enough is not None:
+            notes = notes + grammar.is_pitch[tok].long()
+            if bool((notes > enough).all()):
+                break
         for i, m in enumerate(models):
             if weights[i] == 0:
                 continue
@@ -203,9 +217,11 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
 @torch.no_grad()
 def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks: int, grammar: Grammar,
            temperature: float = 1.0, top_k: int = 0, generator: torch.Generator | None = None,
-           primer: Sequence[int] = (), combine: str = "mixture", phrase: Phrase | None = PHRASE) -> torch.Tensor:
+           primer: Sequence[int] = (), combine: str = "mixture", phrase: Phrase | None = PHRASE,
+           enough: torch.Tensor | None = None) -> torch.Tensor:
     """``n`` sequences ``(n, L)``: BOS, the ``primer`` tokens (if any), then ``ticks`` ticks of new
-    melody, EOS, PAD. The models are put in eval mode for the call; ``combine`` as in
+    melody, EOS, PAD (or, with ``enough``, only until every row has more than ``enough`` new notes:
+    :func:`continue_rows`). The models are put in eval mode for the call; ``combine`` as in
     :func:`next_token_probs`.
 
     Parameters
@@ -262,7 +278,7 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
         new = continue_rows(models, weights, logits, states, prefix[:, -1], el[:, -1], total,
                             grammar.has_note(prefix)[:, -1], grammar,
                             temperature, top_k, generator, combine,
-                            rest_run=grammar.rest_runs(prefix)[:, -1], phrase=phrase)
+                            rest_run=grammar.rest_runs(prefix)[:, -1], phrase=phrase, enough=enough)
     finally:
         for m, mode in zip(models, modes):
             m.train(mode)
