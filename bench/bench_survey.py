@@ -4,9 +4,9 @@ A fresh pool of 1-second clips is prepared in a temporary SQLite file (or ``--da
 ``python app.py`` is started on it and left to load its data and judge (``/healthz``), so that
 the crowd meets a quiet app, as a study's does; ``listening_test.simulate`` runs ``--participants`` at once
 (each listens to every clip, then answers); the latency of every acknowledged answer (request to
-response, as the participant's browser sees it) is reported as percentiles, beside the time one
-core takes for a fixed loop before and after the crowd (:func:`cpu_loop_s`: how fast the machine
-was).
+response, as the participant's browser sees it) is reported as percentiles, beside the app
+process's CPU time per answer (:func:`cpu_seconds`, over the crowd's run) and the time one core
+takes for a fixed loop before and after the crowd (:func:`cpu_loop_s`: how fast the machine was).
 
     python bench/bench_survey.py [--participants 100] [--database-url URL] [--json]
 """
@@ -33,9 +33,9 @@ from listening_test import db, simulate, stimuli  # noqa: E402
 
 def cpu_loop_s(n: int = 5_000_000) -> float:
     """Seconds one core takes for a fixed pure-Python loop (the best of three): how fast this
-    machine's cores are at the moment. On the shared 2-core machines it moves by half again within
-    minutes (``docs/performance.md``), and a crowd that keeps one core near saturation turns that
-    into several times the latency, so every run reports it beside its percentiles."""
+    machine's cores are at the moment. On the shared 2-core machines it moved by up to 1.9x
+    within minutes (``docs/performance.md``, 2026-12-08), so every run reports it beside its
+    percentiles, taken just before and just after the crowd."""
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
@@ -105,7 +105,8 @@ def main() -> None:
         print(json.dumps(result, indent=1))
         return
     a, b = result["answer_ms"], result["answer_in_app_ms"]
-    print(f"| database | participants at once | answers | errors | retries | p50 | p95 | p99 | max | p95 in the app | app CPU per answer | CPU loop before / after |\n"
+    print("| database | participants at once | answers | errors | retries | p50 | p95 | p99 | max | p95 in the app "
+          "| app CPU per answer | CPU loop before / after |\n"
           f"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
           f"| {result['database']} | {args.participants} | {result['answers']} | {result['errors']} | "
           f"{sum(report.retries.values())} | {a['p50']} ms | {a['p95']} ms | {a['p99']} ms | {a['max']} ms | {b['p95']} ms | "

@@ -75,8 +75,8 @@ def test_a_last_draw_stops_its_tunes_early_and_joins_exactly_what_a_full_draw_jo
         for primer_ids in ((), primer):
             full = hybrid.draw(members, G, V, way, 12, 96, *hybrid.generators(7, way), primer_ids=primer_ids)
             gen, tune_gen = hybrid.generators(7, way)
-            early = hybrid.draw(members, G, V, way, 12, 96, gen, tune_gen, primer_ids=primer_ids, last=True)
-            assert key(early) == key(full)
+            cut = hybrid.draw(members, G, V, way, 12, 96, gen, tune_gen, primer_ids=primer_ids, last=True)
+            assert key(cut) == key(full)
             # it did stop early: the tune stream was left at an earlier point than the full draw's
             _, after_full = hybrid.generators(7, way)
             hybrid.draw(members, G, V, way, 12, 96, hybrid.generators(7, way)[0], after_full, primer_ids=primer_ids)

@@ -40,8 +40,8 @@ def sampling_rule(name: str, extra: dict, reward=None) -> dict:
         if "hybrid_tilt" in extra:
             t = extra["hybrid_tilt"]
             rule.update(tilt=t["tilt"], target=t["target"], candidates=t["tilt"]["group"],
-                        chosen_by="the join has no free parameter; the decoding rule's tilt leans toward the midpoint of the "
-                                  "genres' training statistics (fusion.model.tilt, (2) without the reward); never "
+                        chosen_by="the join has no free parameter; the decoding rule's tilt leans toward the "
+                                  "midpoint of the genres' training statistics (fusion.model.tilt, (2) without the reward); never "
                                   "the judge or the critics (docs/method.md, \"Hybrid's decoding rule\")")
         return rule
     if name == "cross":

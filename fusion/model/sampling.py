@@ -246,6 +246,9 @@ def sample(models: Sequence[Generator], weights: Sequence[float], n: int, ticks:
     phrase : Phrase or None, optional
         The rule on rests (:class:`fusion.model.grammar.Phrase`; default: at most a bar and a
         half of rest, at most half a bar at the end); None lifts it.
+    enough : torch.Tensor, optional
+        ``(n,)``: new notes each row needs; the draw stops once every row has more
+        (:func:`continue_rows`), its tokens those of the full draw up to there.
 
     Returns
     -------
