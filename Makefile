@@ -58,6 +58,7 @@ bench: system-packages $(VENV)/.installed
 	$(PY) bench/bench_demo.py
 	$(PY) bench/bench_tilt.py
 	$(PY) bench/bench_survey.py
+	$(PY) bench/bench_survey_queries.py
 	$(PY) bench/bench_seeds.py
 
 stats: $(VENV)/.installed
