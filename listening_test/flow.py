@@ -181,7 +181,7 @@ class Attempt:
 
 
 #: a participant's attempt and its clips, by the hash of the browser's secret (:meth:`Survey._load`):
-#: built once, since building a statement per request cost about as much CPU as running it
+#: built once, since building the statement per request cost about as much CPU as running it
 ATTEMPT_QUERY = (
     select(Participant.id, Participant.answered, Participant.resume_code, Participant.completion_code,
            Participant.external_id, Participant.sound_check, Participant.headphone_check, Assignment.id,
@@ -191,7 +191,7 @@ ATTEMPT_QUERY = (
     .where(Participant.secret_hash == bindparam("secret_hash"))
     .order_by(Assignment.position))
 #: one answer (its time of saving from the column's default), as a plain insert into the table: the
-#: ORM's unit of work cost a third more CPU per answer for the same row
+#: ORM's unit of work cost about half again as much CPU for the same row (bench/bench_survey_queries.py)
 ANSWER_INSERT = insert(Answer.__table__)
 
 
