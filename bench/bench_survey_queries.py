@@ -87,17 +87,18 @@ def main() -> None:
         s.flush()
     save_naive = save(orm_add)
 
-    step = [0]
+    step = 0  # the answered step every participant is at
 
     def per_call(fn, moves: bool) -> float:
+        nonlocal step
         calls = 0
         t = time.process_time()
         for p in range(PARTICIPANTS):
             with sessions() as s:
-                fn(s, p, step[0])
+                fn(s, p, step)
             calls += 1
         if moves:
-            step[0] += 1
+            step += 1
         return 1000 * (time.process_time() - t) / calls
 
     rounds = {"read_now": [], "read_naive": [], "save_now": [], "save_naive": []}

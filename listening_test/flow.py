@@ -191,7 +191,7 @@ ATTEMPT_QUERY = (
     .where(Participant.secret_hash == bindparam("secret_hash"))
     .order_by(Assignment.position))
 #: one answer (its time of saving from the column's default), as a plain insert into the table: the
-#: ORM's unit of work cost about half again as much CPU for the same row (bench/bench_survey_queries.py)
+#: ORM's unit of work cost 1.3-1.6 times the CPU for the same row (bench/bench_survey_queries.py)
 ANSWER_INSERT = insert(Answer.__table__)
 
 

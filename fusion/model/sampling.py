@@ -189,7 +189,7 @@ def continue_rows(models: Sequence[Generator], weights: Sequence[float], logits:
     limit = int((total - elapsed).max().item()) * 2 + 2
     if rest_run is None:
         rest_run = torch.full_like(elapsed, -1)
-    notes = torch.zeros_like(elapsed)
+    notes = torch.zeros_like(elapsed) if enough is not None else None  # new notes per row, counted for `enough`
     for _ in range(limit):
         allowed = grammar.phrase_allowed(grammar.allowed(last, elapsed, total, has_note), last, elapsed,
                                          total, rest_run, phrase)
